@@ -1,0 +1,209 @@
+"""Wire schemas and the normalized shapes the adapters consume.
+
+Everything here is a plain ``TypedDict`` so the hot path (one dict per streamed event)
+never builds a pydantic model. Two families live side by side:
+
+* **Request side** -- :class:`ChatRequest` is OpenAI-shaped (the lingua franca both adapters
+  already speak). The transport turns it into a Chat Completions body or, for the
+  Anthropic-format ``/v1/messages`` endpoint, into a Messages body, so an adapter converts
+  framework messages exactly once.
+* **Response side** -- both wire formats are normalized into :class:`Completion` (one
+  non-streamed answer) and :class:`StreamDelta` (one streamed event), so an adapter converts
+  one shape, not two protocols.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, Required, TypedDict
+
+JSON = dict[str, Any]
+
+ApiFormat = Literal["openai", "anthropic"]
+"""Which ModelsLab endpoint family a request goes to: Chat Completions or Messages."""
+
+FinishReason = str
+"""Normalized to OpenAI's vocabulary (``stop``, ``length``, ``tool_calls``,
+``content_filter``); an unknown upstream value is passed through unchanged."""
+
+
+# --------------------------------------------------------------------------- request side
+
+
+class ImageURL(TypedDict, total=False):
+    """OpenAI ``image_url`` payload: an ``https://`` URL or a ``data:`` URL."""
+
+    url: Required[str]
+    detail: str
+
+
+class ContentPart(TypedDict, total=False):
+    """One OpenAI content part: ``{"type": "text", "text": ...}`` or an ``image_url`` part."""
+
+    type: Required[Literal["text", "image_url"]]
+    text: str
+    image_url: ImageURL
+
+
+class ToolCallFunction(TypedDict):
+    """The ``function`` member of an OpenAI tool call; ``arguments`` is a JSON string."""
+
+    name: str
+    arguments: str
+
+
+class WireToolCall(TypedDict):
+    """An OpenAI tool call as it appears on an assistant message."""
+
+    id: str
+    type: Literal["function"]
+    function: ToolCallFunction
+
+
+class ChatMessage(TypedDict, total=False):
+    """One OpenAI Chat Completions message.
+
+    ``reasoning_content`` on an assistant turn is replayed to models that require their own
+    reasoning back in tool loops; the Anthropic converter turns it into a ``thinking`` block.
+    """
+
+    role: Required[Literal["system", "developer", "user", "assistant", "tool"]]
+    content: str | list[ContentPart] | None
+    name: str
+    tool_calls: list[WireToolCall]
+    tool_call_id: str
+    reasoning_content: str
+
+
+class FunctionSpec(TypedDict, total=False):
+    """The ``function`` member of an OpenAI tool definition."""
+
+    name: Required[str]
+    description: str
+    parameters: JSON
+    strict: bool
+
+
+class ToolSpec(TypedDict):
+    """An OpenAI tool definition: ``{"type": "function", "function": {...}}``."""
+
+    type: Literal["function"]
+    function: FunctionSpec
+
+
+ToolChoice = str | JSON
+"""``"auto"``, ``"none"``, ``"required"`` or ``{"type": "function", "function": {"name": n}}``."""
+
+
+class ChatRequest(TypedDict, total=False):
+    """What an adapter asks for; the transport builds the wire body for either endpoint.
+
+    ``max_tokens`` is always sent (ModelsLab defaults to 1000 otherwise); when absent the
+    catalog's default for the model is used. ``stream_usage`` asks for a usage event when
+    streaming (``stream_options.include_usage`` on Chat Completions; always on for Messages).
+    ``extra_body`` is merged last into the wire body, for parameters this type does not name.
+    """
+
+    model: Required[str]
+    messages: Required[list[ChatMessage]]
+    max_tokens: int
+    temperature: float
+    top_p: float
+    top_k: int
+    frequency_penalty: float
+    presence_penalty: float
+    repetition_penalty: float
+    stop: list[str]
+    seed: int
+    n: int
+    tools: list[ToolSpec]
+    tool_choice: ToolChoice
+    parallel_tool_calls: bool
+    response_format: JSON
+    stream_usage: bool
+    user: str
+    extra_body: JSON
+
+
+# -------------------------------------------------------------------------- response side
+
+
+class Usage(TypedDict):
+    """Token usage, normalized over both wire formats.
+
+    ``input_tokens`` includes cached tokens (as OpenAI counts them); the details say how many
+    of them were cache reads or writes. Absent details are 0.
+    """
+
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cache_read_tokens: int
+    cache_creation_tokens: int
+    reasoning_tokens: int
+
+
+class ToolCall(TypedDict):
+    """A complete tool call; ``arguments`` is the raw JSON string (may be invalid JSON)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+class Completion(TypedDict):
+    """One non-streamed answer from either endpoint.
+
+    ``raw`` is the parsed JSON body exactly as received (unknown fields kept).
+    """
+
+    id: str | None
+    model: str | None
+    text: str | None
+    reasoning: str | None
+    tool_calls: list[ToolCall]
+    finish_reason: FinishReason | None
+    usage: Usage | None
+    raw: JSON
+
+
+class ToolCallDelta(TypedDict):
+    """A fragment of a streamed tool call.
+
+    ``index`` identifies the call across fragments; ``id`` and ``name`` usually arrive only on
+    the first fragment (``None`` afterwards); ``arguments`` is the next piece of JSON text.
+    """
+
+    index: int
+    id: str | None
+    name: str | None
+    arguments: str
+
+
+class StreamDelta(TypedDict, total=False):
+    """One normalized streamed event. Only the keys that carry something are present.
+
+    * ``text`` / ``reasoning`` -- new visible / reasoning text.
+    * ``tool_calls`` -- tool-call fragments in this event.
+    * ``finish_reason`` -- set once, on the event that ends the answer.
+    * ``usage`` -- set at most once per stream (Chat Completions' final usage chunk, or the
+      Messages ``message_start`` + ``message_delta`` counts combined).
+    * ``model`` / ``id`` -- the served model id and response id, on the first event that
+      carries them.
+    """
+
+    text: str
+    reasoning: str
+    tool_calls: list[ToolCallDelta]
+    finish_reason: FinishReason
+    usage: Usage
+    model: str
+    id: str
+
+
+class ModelEntry(TypedDict):
+    """One entry of ``GET /v1/models`` (unknown fields kept)."""
+
+    id: str
+    object: NotRequired[str]
+    created: NotRequired[int]
+    owned_by: NotRequired[str]
