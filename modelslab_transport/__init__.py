@@ -1,1 +1,122 @@
-"""Placeholder."""
+"""ModelsLab's v7 LLM API over httpx: one transport for every framework adapter.
+
+``ModelsLabClient`` / ``AsyncModelsLabClient`` send OpenAI-shaped :class:`ChatRequest` s to
+the Chat Completions endpoint (``api_format="openai"``) or, converted, to the Messages endpoint
+(``api_format="anthropic"``), and normalize both answers into :class:`Completion` and
+:class:`StreamDelta`. This package imports no LangChain or LlamaIndex code.
+"""
+
+from __future__ import annotations
+
+from ._async_client import AsyncModelsLabClient, AsyncStream
+from ._catalog import (
+    DEFAULT_MODEL,
+    ModelInfo,
+    context_window,
+    default_max_tokens,
+    estimate_cost,
+    get_model_info,
+    list_catalog,
+    register_model,
+)
+from ._client import ModelsLabClient, Stream
+from ._config import DEFAULT_BASE_URL, __version__
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    ContextWindowExceededError,
+    InsufficientCreditsError,
+    InternalServerError,
+    MalformedResponseError,
+    ModelsLabError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTooLargeError,
+    ServerStreamError,
+    StreamError,
+    StreamTruncatedError,
+    UnprocessableEntityError,
+)
+from ._types import (
+    JSON,
+    ApiFormat,
+    ChatMessage,
+    ChatRequest,
+    Completion,
+    ContentPart,
+    FinishReason,
+    FunctionSpec,
+    ImageURL,
+    ModelEntry,
+    StreamDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallFunction,
+    ToolChoice,
+    ToolSpec,
+    Usage,
+    WireToolCall,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MODEL",
+    "JSON",
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "ApiFormat",
+    "AsyncModelsLabClient",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatMessage",
+    "ChatRequest",
+    "Completion",
+    "ConfigurationError",
+    "ConflictError",
+    "ContentPart",
+    "ContextWindowExceededError",
+    "FinishReason",
+    "FunctionSpec",
+    "ImageURL",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "MalformedResponseError",
+    "ModelEntry",
+    "ModelInfo",
+    "ModelsLabClient",
+    "ModelsLabError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTooLargeError",
+    "ServerStreamError",
+    "Stream",
+    "StreamDelta",
+    "StreamError",
+    "StreamTruncatedError",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolCallFunction",
+    "ToolChoice",
+    "ToolSpec",
+    "UnprocessableEntityError",
+    "Usage",
+    "WireToolCall",
+    "__version__",
+    "context_window",
+    "default_max_tokens",
+    "estimate_cost",
+    "get_model_info",
+    "list_catalog",
+    "register_model",
+]

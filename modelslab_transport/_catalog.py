@@ -226,6 +226,7 @@ def estimate_cost(model_id: str, usage: Usage | dict[str, int] | None) -> float 
     info = get_model_info(model_id)
     if info.input_price is None or info.output_price is None:
         return None
-    inp = usage.get("input_tokens", usage.get("prompt_tokens", 0)) or 0
-    out = usage.get("output_tokens", usage.get("completion_tokens", 0)) or 0
+    counts: dict[str, Any] = dict(usage)
+    inp = int(counts.get("input_tokens", counts.get("prompt_tokens", 0)) or 0)
+    out = int(counts.get("output_tokens", counts.get("completion_tokens", 0)) or 0)
     return (inp * info.input_price + out * info.output_price) / 1_000_000

@@ -1,0 +1,225 @@
+"""The asynchronous client and stream: the async twin of ``_client.py`` (send loops only)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random as _random_module
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from ._base import MODELS_FALLBACK_PATH, BaseClient, Call, translate_httpx_errors
+from ._error_map import request_id_from
+from ._errors import APIError, ConfigurationError, NotFoundError, scrub
+from ._stream import StreamParser
+from ._types import ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
+
+__all__ = ["AsyncModelsLabClient", "AsyncStream"]
+
+
+class AsyncStream(AsyncIterator[StreamDelta]):
+    """A streamed answer: ``async for`` it for :class:`StreamDelta` events.
+
+    The HTTP response is closed when iteration ends or fails, and by :meth:`aclose` (also by
+    ``async with``). Close a stream you stop reading early: an async response cannot be
+    closed from a finalizer. Nothing is retried once a stream was returned; the read timeout
+    applies to the wait for each chunk.
+
+    Attributes:
+        response: The underlying ``httpx.Response`` (status, headers).
+    """
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        parser: StreamParser,
+        preloaded: list[StreamDelta] | None = None,
+        *,
+        secret: str | None = None,
+    ) -> None:
+        self.response = response
+        self._iterator = self._iterate(parser, preloaded, secret)
+
+    def __aiter__(self) -> AsyncIterator[StreamDelta]:
+        return self
+
+    async def __anext__(self) -> StreamDelta:
+        return await self._iterator.__anext__()
+
+    async def _iterate(
+        self, parser: StreamParser, preloaded: list[StreamDelta] | None, secret: str | None
+    ) -> AsyncGenerator[StreamDelta, None]:
+        try:
+            if preloaded is not None:
+                for delta in preloaded:
+                    yield delta
+                return
+            chunks = self.response.aiter_bytes()
+            while not parser.done:
+                with translate_httpx_errors(before_response=False):
+                    chunk = await anext(chunks, None)
+                if chunk is None:
+                    break
+                for delta in parser.feed(chunk):
+                    yield delta
+            for delta in parser.finish():
+                yield delta
+        except APIError as exc:
+            if exc.request_id is None:
+                exc.request_id = request_id_from(self.response.headers)
+            scrub(exc, secret)
+            raise
+        finally:
+            await self.response.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the stream and release the connection (safe to call twice)."""
+        await self._iterator.aclose()
+        await self.response.aclose()
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncModelsLabClient(BaseClient):
+    """Asynchronous ModelsLab LLM client; arguments as :class:`ModelsLabClient`.
+
+    ``http_client`` is an ``httpx.AsyncClient`` and ``transport`` an
+    ``httpx.AsyncBaseTransport``.
+    """
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        key_in_body: bool = False,
+        allow_insecure_http: bool = False,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        _sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        _random: Callable[[], float] = _random_module.random,
+        _clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(
+            api_key, base_url=base_url, timeout=timeout, connect_timeout=connect_timeout,
+            max_retries=max_retries, default_headers=default_headers, key_in_body=key_in_body,
+            allow_insecure_http=allow_insecure_http, random=_random, clock=_clock,
+        )  # fmt: skip
+        if http_client is not None and transport is not None:
+            raise ConfigurationError("Pass either http_client or transport, not both.")
+        self._sleep = _sleep
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport, timeout=self._config.timeout
+        )
+
+    # ---------------------------------------------------------------- the I/O loop
+
+    async def _attempt(self, call: Call) -> httpx.Response:
+        request = self._build_request(self._http, call)
+        with translate_httpx_errors(before_response=True):
+            response = await self._http.send(request, stream=True)
+        if self._keeps_open(call, response):
+            return response
+        try:
+            with translate_httpx_errors(before_response=False):
+                await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
+    async def _execute(self, call: Call) -> tuple[httpx.Response, Any]:
+        for attempt in itertools.count():
+            try:
+                response = await self._attempt(call)
+                if self._keeps_open(call, response):  # an event stream: the caller reads it
+                    return response, None
+                return response, self._interpret(call, response)
+            except APIError as error:
+                delay = self._retry_delay(call, attempt, error)
+                if delay is None:
+                    raise
+                await self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # ---------------------------------------------------------------- public calls
+
+    async def chat(
+        self,
+        request: ChatRequest,
+        *,
+        api_format: ApiFormat = "openai",
+        timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
+    ) -> Completion:
+        """Send one chat request and return the whole answer (see ``ModelsLabClient.chat``)."""
+        call = self._chat_call(request, api_format, False, timeout)
+        result: Completion = (await self._execute(call))[1]
+        return result
+
+    async def stream_chat(
+        self,
+        request: ChatRequest,
+        *,
+        api_format: ApiFormat = "openai",
+        timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
+    ) -> AsyncStream:
+        """Send one chat request and return an :class:`AsyncStream` of its answer.
+
+        The status and content type are checked (and failures retried) before this returns;
+        a server that ignores ``stream`` and answers with one JSON body yields a one-event
+        stream.
+        """
+        call = self._chat_call(request, api_format, True, timeout)
+        response, preloaded = await self._execute(call)
+        secret = self._config.secret()
+        return AsyncStream(response, StreamParser(api_format), preloaded, secret=secret)
+
+    async def count_tokens(self, request: ChatRequest) -> int:
+        """Count the input tokens of ``request`` (``POST /v1/messages/count_tokens``)."""
+        result: int = (await self._execute(self._count_call(request)))[1]
+        return result
+
+    async def list_models(self) -> list[ModelEntry]:
+        """List the models the API serves (``GET /v1/models``; ``/models`` if that is 404)."""
+        try:
+            models: list[ModelEntry] = (await self._execute(self._models_call()))[1]
+        except NotFoundError as first:
+            try:
+                models = (await self._execute(self._models_call(MODELS_FALLBACK_PATH)))[1]
+            except APIError:
+                raise first from None
+        return models
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncModelsLabClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

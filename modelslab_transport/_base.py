@@ -1,0 +1,255 @@
+"""Everything the sync and async clients share: calls, requests, answers, retries.
+
+The clients in ``_client.py`` / ``_async_client.py`` only send, read, sleep and loop; every
+decision is made here, without I/O.
+
+Decisions on what the API leaves open (see the research notes, section 14):
+
+* A stream request answered with a 2xx JSON body: an error report raises the typed error
+  (and is retried like any other); a complete answer (a server that ignored ``stream``)
+  becomes a one-event stream. Any other 2xx content type raises ``MalformedResponseError``;
+  a missing content type is read as an event stream.
+* ``list_models`` asks ``/v1/models`` (documented) and, on a 404 only, ``/models`` (what the
+  docs' OpenAI-SDK example implies); if both fail the first 404 is raised.
+* Connection failures and timeouts are retried only when no response had started, so a
+  request the server may have processed (and billed) is never sent twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from . import _anthropic, _anthropic_request, _openai
+from ._config import ClientConfig, resolve_config
+from ._error_map import error_from_response
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    ConfigurationError,
+    MalformedResponseError,
+)
+from ._retry import decide_for_error
+from ._stream import deltas_from_completion
+from ._types import JSON, ApiFormat, ChatRequest, ModelEntry
+
+__all__ = ["BaseClient", "Call", "translate_httpx_errors"]
+
+logger = logging.getLogger("modelslab_transport")
+
+MODELS_PATH = "/v1/models"
+# The docs' OpenAI-SDK example (base URL + ``/models``) implies this path too; tried on 404.
+MODELS_FALLBACK_PATH = "/models"
+
+
+@contextlib.contextmanager
+def translate_httpx_errors(*, before_response: bool) -> Iterator[None]:
+    """Re-raise httpx's exceptions as ours (the one place this happens)."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise APITimeoutError(
+            f"Request timed out ({type(exc).__name__}).", before_response=before_response
+        ) from exc
+    except httpx.DecodingError as exc:
+        raise MalformedResponseError(f"Could not decode the response body: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise APIConnectionError(
+            f"Connection error ({type(exc).__name__}): {exc}", before_response=before_response
+        ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One logical API call (repeated as-is on retry)."""
+
+    method: str
+    path: str
+    body: JSON | None
+    stream: bool
+    api_format: ApiFormat
+    timeout: httpx.Timeout
+    accepts: Callable[[Any], bool]
+    parse: Callable[[Any], Any]
+
+
+def _is_count(body: Any) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("input_tokens"), int)
+
+
+def _is_model_list(body: Any) -> bool:
+    return isinstance(body, list) or (isinstance(body, dict) and isinstance(body.get("data"), list))
+
+
+def _parse_models(body: Any) -> list[ModelEntry]:
+    items = body if isinstance(body, list) else body["data"]
+    entries = [item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    if len(entries) != len(items):
+        raise MalformedResponseError("A model list entry has no string 'id'.", body=body)
+    return entries  # type: ignore[return-value]
+
+
+def _json_or_text(content: bytes) -> Any:
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", errors="replace")
+
+
+def _media_type(response: httpx.Response) -> str:
+    return str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+
+
+class BaseClient:
+    """Configuration, call building and answer interpretation for both clients."""
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None,
+        *,
+        base_url: str | None,
+        timeout: float | None,
+        connect_timeout: float | None,
+        max_retries: int,
+        default_headers: Mapping[str, str] | None,
+        key_in_body: bool,
+        allow_insecure_http: bool,
+        random: Callable[[], float],
+        clock: Callable[[], float],
+    ) -> None:
+        self._config: ClientConfig = resolve_config(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            key_in_body=key_in_body,
+            allow_insecure_http=allow_insecure_http,
+        )
+        self._random = random
+        self._clock = clock
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL every endpoint path is appended to."""
+        return self._config.base_url
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed attempt may be repeated."""
+        return self._config.max_retries
+
+    def __repr__(self) -> str:
+        key = "'**********'" if self._config.api_key is not None else "None"
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={key})"
+
+    # ------------------------------------------------------------------ building calls
+
+    def _chat_call(
+        self, request: ChatRequest, api_format: ApiFormat, stream: bool, timeout: float | None
+    ) -> Call:
+        accepts: Callable[[Any], bool]
+        parse: Callable[[Any], Any]
+        if api_format == "openai":
+            body = _openai.build_body(request, stream=stream)
+            path, accepts, parse = _openai.PATH, _openai.is_completion, _openai.parse_completion
+        elif api_format == "anthropic":
+            body = _anthropic_request.build_body(request, stream=stream)
+            path = _anthropic_request.PATH
+            accepts, parse = _anthropic.is_message, _anthropic.parse_message
+        else:
+            raise ConfigurationError(
+                f"api_format must be 'openai' or 'anthropic', got {api_format!r}."
+            )
+        if stream:  # a complete JSON answer to a stream request becomes a one-event stream
+            parse = _compose(deltas_from_completion, parse)
+        return Call("POST", path, body, stream, api_format, self._config.call_timeout(timeout),
+                    accepts, parse)  # fmt: skip
+
+    def _count_call(self, request: ChatRequest) -> Call:
+        body = _anthropic_request.build_count_body(request)
+        return Call("POST", _anthropic_request.COUNT_PATH, body, False, "anthropic",
+                    self._config.timeout, _is_count, lambda b: b["input_tokens"])  # fmt: skip
+
+    def _models_call(self, path: str = MODELS_PATH) -> Call:
+        return Call("GET", path, None, False, "openai", self._config.timeout,
+                    _is_model_list, _parse_models)  # fmt: skip
+
+    def _build_request(self, http: httpx.Client | httpx.AsyncClient, call: Call) -> httpx.Request:
+        """The httpx request for one attempt (raises ConfigurationError before any I/O)."""
+        headers = self._config.headers(call.path, stream=call.stream)
+        content: bytes | None = None
+        if call.body is not None:
+            headers["Content-Type"] = "application/json"
+            try:
+                content = json.dumps(
+                    self._config.finish_body(call.body), ensure_ascii=False, allow_nan=False
+                ).encode()
+            except (TypeError, ValueError) as exc:
+                raise ConfigurationError(f"The request is not JSON-serializable: {exc}") from None
+        logger.debug("%s %s (stream=%s)", call.method, self._config.url(call.path), call.stream)
+        return http.build_request(
+            call.method, self._config.url(call.path), content=content, headers=headers,
+            timeout=call.timeout,
+        )  # fmt: skip
+
+    # --------------------------------------------------------------- reading answers
+
+    @staticmethod
+    def _keeps_open(call: Call, response: httpx.Response) -> bool:
+        """Whether ``response`` is a successful event stream the caller will iterate.
+
+        A missing content type is given the benefit of the doubt (we asked for a stream).
+        """
+        return (
+            call.stream
+            and response.is_success
+            and _media_type(response) in ("text/event-stream", "")
+        )
+
+    def _interpret(self, call: Call, response: httpx.Response) -> Any:
+        """The parsed result of a read response, or the typed error it stands for."""
+        secret = self._config.secret()
+        body = _json_or_text(response.content)
+        if response.is_success:
+            media = _media_type(response)
+            if call.stream and not (media.endswith("json") or media.endswith("+json")):
+                raise MalformedResponseError(
+                    f"Expected an event stream, got content type {media!r}.", body=body
+                )
+            if isinstance(body, str):
+                raise MalformedResponseError(f"The response is not JSON: {body[:200]!r}")
+            if call.accepts(body):
+                return call.parse(body)
+        raise error_from_response(
+            response.status_code, response.headers, body, secret=secret, now=self._clock()
+        )
+
+    # --------------------------------------------------------------------- retrying
+
+    def _retry_delay(self, call: Call, attempt: int, error: APIError) -> float | None:
+        """Seconds to wait before the next attempt, or ``None`` to raise ``error``."""
+        delay = decide_for_error(
+            attempt, self._config.max_retries, error, self._random, self._clock()
+        )
+        if delay is not None:
+            logger.info(
+                "Retrying %s %s in %.2f s (retry %d of %d) after: %s",
+                call.method, call.path, delay, attempt + 1, self._config.max_retries, error,
+            )  # fmt: skip
+        return delay
+
+
+def _compose(outer: Callable[[Any], Any], inner: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: outer(inner(value))

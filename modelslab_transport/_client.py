@@ -1,0 +1,245 @@
+"""The synchronous client and stream: the only blocking I/O in the package."""
+
+from __future__ import annotations
+
+import itertools
+import random as _random_module
+import time
+from collections.abc import Callable, Generator, Iterator, Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from ._base import MODELS_FALLBACK_PATH, BaseClient, Call, translate_httpx_errors
+from ._error_map import request_id_from
+from ._errors import APIError, ConfigurationError, NotFoundError, scrub
+from ._stream import StreamParser
+from ._types import ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
+
+__all__ = ["ModelsLabClient", "Stream"]
+
+
+class Stream(Iterator[StreamDelta]):
+    """A streamed answer: iterate it for :class:`StreamDelta` events.
+
+    The HTTP response is closed when iteration ends, fails, or :meth:`close` is called (also
+    by ``with``). Nothing is retried once a stream was returned. The client's read timeout
+    applies to the wait for each chunk, not to the whole answer.
+
+    Attributes:
+        response: The underlying ``httpx.Response`` (status, headers).
+    """
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        parser: StreamParser,
+        preloaded: list[StreamDelta] | None = None,
+        *,
+        secret: str | None = None,
+    ) -> None:
+        self.response = response
+        self._iterator = self._iterate(parser, preloaded, secret)
+
+    def __iter__(self) -> Iterator[StreamDelta]:
+        return self
+
+    def __next__(self) -> StreamDelta:
+        return next(self._iterator)
+
+    def _iterate(
+        self, parser: StreamParser, preloaded: list[StreamDelta] | None, secret: str | None
+    ) -> Generator[StreamDelta, None, None]:
+        try:
+            if preloaded is not None:
+                yield from preloaded
+                return
+            chunks = self.response.iter_bytes()
+            while not parser.done:
+                with translate_httpx_errors(before_response=False):
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                yield from parser.feed(chunk)
+            yield from parser.finish()
+        except APIError as exc:
+            if exc.request_id is None:
+                exc.request_id = request_id_from(self.response.headers)
+            scrub(exc, secret)
+            raise
+        finally:
+            self.response.close()
+
+    def close(self) -> None:
+        """Stop the stream and release the connection (safe to call twice)."""
+        self._iterator.close()
+        self.response.close()
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # Last resort for an abandoned stream; callers should close() or use ``with``.
+        iterator = getattr(self, "_iterator", None)
+        if iterator is not None:
+            self.close()
+
+
+class ModelsLabClient(BaseClient):
+    """Synchronous ModelsLab LLM client.
+
+    Args:
+        api_key: API key; defaults to env ``MODELSLAB_API_KEY``. A missing key raises
+            :class:`ConfigurationError` when a call is made.
+        base_url: Defaults to env ``MODELSLAB_BASE_URL``, then :data:`DEFAULT_BASE_URL`.
+        timeout: Read timeout in seconds (also the longest wait between stream chunks);
+            default 120.
+        connect_timeout: Connect timeout in seconds; default 10.
+        max_retries: Retries for 408/409/429/5xx and connection failures; default 2.
+        default_headers: Extra headers sent on every request.
+        key_in_body: Also send the key as ``key`` in JSON bodies (legacy ModelsLab style).
+        allow_insecure_http: Allow sending the key over ``http://`` to a non-loopback host.
+        http_client: An ``httpx.Client`` to use (not closed by :meth:`close`).
+        transport: An ``httpx.BaseTransport`` for the client this object creates.
+    """
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        key_in_body: bool = False,
+        allow_insecure_http: bool = False,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        _sleep: Callable[[float], None] = time.sleep,
+        _random: Callable[[], float] = _random_module.random,
+        _clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(
+            api_key, base_url=base_url, timeout=timeout, connect_timeout=connect_timeout,
+            max_retries=max_retries, default_headers=default_headers, key_in_body=key_in_body,
+            allow_insecure_http=allow_insecure_http, random=_random, clock=_clock,
+        )  # fmt: skip
+        if http_client is not None and transport is not None:
+            raise ConfigurationError("Pass either http_client or transport, not both.")
+        self._sleep = _sleep
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(transport=transport, timeout=self._config.timeout)
+
+    # ---------------------------------------------------------------- the I/O loop
+
+    def _attempt(self, call: Call) -> httpx.Response:
+        request = self._build_request(self._http, call)
+        with translate_httpx_errors(before_response=True):
+            response = self._http.send(request, stream=True)
+        if self._keeps_open(call, response):
+            return response
+        try:
+            with translate_httpx_errors(before_response=False):
+                response.read()
+        finally:
+            response.close()
+        return response
+
+    def _execute(self, call: Call) -> tuple[httpx.Response, Any]:
+        for attempt in itertools.count():
+            try:
+                response = self._attempt(call)
+                if self._keeps_open(call, response):  # an event stream: the caller reads it
+                    return response, None
+                return response, self._interpret(call, response)
+            except APIError as error:
+                delay = self._retry_delay(call, attempt, error)
+                if delay is None:
+                    raise
+                self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # ---------------------------------------------------------------- public calls
+
+    def chat(
+        self,
+        request: ChatRequest,
+        *,
+        api_format: ApiFormat = "openai",
+        timeout: float | None = None,
+    ) -> Completion:
+        """Send one chat request and return the whole answer.
+
+        Args:
+            request: OpenAI-shaped request (converted for ``api_format="anthropic"``).
+            api_format: ``"openai"`` (``/chat/completions``) or ``"anthropic"``
+                (``/v1/messages``).
+            timeout: Read timeout for this call, overriding the client's.
+
+        Raises:
+            ConfigurationError: Missing key, insecure URL or an unconvertible request.
+            APIError: Any failure talking to the API (see the exception tree).
+        """
+        result: Completion = self._execute(self._chat_call(request, api_format, False, timeout))[1]
+        return result
+
+    def stream_chat(
+        self,
+        request: ChatRequest,
+        *,
+        api_format: ApiFormat = "openai",
+        timeout: float | None = None,
+    ) -> Stream:
+        """Send one chat request and return its answer as a :class:`Stream`.
+
+        The status and content type are checked (and failures retried) before this returns;
+        a server that ignores ``stream`` and answers with one JSON body yields a one-event
+        stream.
+        Arguments and errors as for :meth:`chat`.
+        """
+        response, preloaded = self._execute(self._chat_call(request, api_format, True, timeout))
+        secret = self._config.secret()
+        return Stream(response, StreamParser(api_format), preloaded, secret=secret)
+
+    def count_tokens(self, request: ChatRequest) -> int:
+        """Count the input tokens of ``request`` (``POST /v1/messages/count_tokens``)."""
+        result: int = self._execute(self._count_call(request))[1]
+        return result
+
+    def list_models(self) -> list[ModelEntry]:
+        """List the models the API serves (``GET /v1/models``; ``/models`` if that is 404)."""
+        try:
+            models: list[ModelEntry] = self._execute(self._models_call())[1]
+        except NotFoundError as first:
+            try:
+                models = self._execute(self._models_call(MODELS_FALLBACK_PATH))[1]
+            except APIError:
+                raise first from None
+        return models
+
+    def close(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> ModelsLabClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

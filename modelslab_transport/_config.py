@@ -1,0 +1,186 @@
+"""Client settings: key, base URL, timeouts, headers. Pure; resolved once per client.
+
+Authentication follows the research notes (modelslab-api.md §2): ``Authorization: Bearer`` on
+every call (documented for all endpoints), plus ``x-api-key`` on the ``/v1/*`` endpoints whose
+examples use it, plus ``anthropic-version`` on the Messages endpoints. Putting ``key`` in the
+JSON body (what older ModelsLab examples do) is an opt-in (``key_in_body=True``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import SecretStr
+
+from ._errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ClientConfig",
+    "resolve_config",
+]
+
+DEFAULT_BASE_URL = "https://modelslab.com/api/v7/llm"
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+ANTHROPIC_VERSION = "2023-06-01"
+ENV_API_KEY = "MODELSLAB_API_KEY"
+ENV_BASE_URL = "MODELSLAB_BASE_URL"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("modelslab-integrations")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "0.0.0"
+
+
+__version__ = _version()
+
+USER_AGENT = (
+    f"modelslab-integrations/{__version__} "
+    f"python/{'.'.join(platform.python_version_tuple()[:2])} httpx/{httpx.__version__}"
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """Resolved client settings. ``repr`` never shows the key (it is a ``SecretStr``)."""
+
+    api_key: SecretStr | None
+    base_url: str
+    timeout: httpx.Timeout
+    max_retries: int
+    default_headers: Mapping[str, str] = field(default_factory=dict)
+    key_in_body: bool = False
+    allow_insecure_http: bool = False
+
+    def secret(self) -> str | None:
+        """The raw key, for redaction only (``None`` when unset)."""
+        return self.api_key.get_secret_value() if self.api_key is not None else None
+
+    def require_key(self) -> str:
+        """Return the key, or raise if it is missing or would travel in clear text.
+
+        Raises:
+            ConfigurationError: No key was given, or the base URL is plain ``http://`` to a
+                host that is not loopback and ``allow_insecure_http`` is off.
+        """
+        key = self.secret()
+        if not key:
+            raise ConfigurationError(
+                "No ModelsLab API key: pass api_key=... or set the "
+                f"{ENV_API_KEY} environment variable."
+            )
+        parts = urlsplit(self.base_url)
+        insecure = parts.scheme == "http" and not _is_loopback(parts.hostname or "")
+        if insecure and not self.allow_insecure_http:
+            raise ConfigurationError(
+                f"Refusing to send the API key over plain http:// to {parts.hostname!r}; "
+                "use https://, a loopback host, or allow_insecure_http=True."
+            )
+        return key
+
+    def url(self, path: str) -> str:
+        """Join ``path`` (``/chat/completions``, ``/v1/messages`` ...) onto the base URL."""
+        return self.base_url + path
+
+    def headers(self, path: str, *, stream: bool) -> dict[str, str]:
+        """Headers for one call to ``path``; raises when the key is missing (see above)."""
+        key = self.require_key()
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "text/event-stream" if stream else "application/json",
+            **self.default_headers,
+            "Authorization": f"Bearer {key}",
+        }
+        if path.startswith("/v1/"):
+            headers["x-api-key"] = key
+        if path.startswith("/v1/messages"):
+            headers["anthropic-version"] = ANTHROPIC_VERSION
+        return headers
+
+    def finish_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Apply the legacy ``key_in_body`` option (``key`` + ``model_id`` in the JSON body)."""
+        if not self.key_in_body:
+            return body
+        body = {**body, "key": self.require_key()}
+        if "model" in body:
+            body.setdefault("model_id", body["model"])
+        return body
+
+    def call_timeout(self, read: float | None) -> httpx.Timeout:
+        """The client timeout with the read (and write) timeout replaced by ``read``."""
+        if read is None:
+            return self.timeout
+        return httpx.Timeout(read, connect=self.timeout.connect, write=read, pool=self.timeout.pool)
+
+
+def _resolve_base_url(base_url: str | None) -> str:
+    url = (base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {url!r}.")
+    return url
+
+
+def _positive(name: str, value: float | None, default: float) -> float:
+    if value is None:
+        return default
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be a positive number of seconds, got {value!r}.")
+    return float(value)
+
+
+def resolve_config(
+    api_key: str | SecretStr | None = None,
+    *,
+    base_url: str | None = None,
+    timeout: float | None = None,
+    connect_timeout: float | None = None,
+    max_retries: int = 2,
+    default_headers: Mapping[str, str] | None = None,
+    key_in_body: bool = False,
+    allow_insecure_http: bool = False,
+) -> ClientConfig:
+    """Resolve constructor arguments and environment into a :class:`ClientConfig`.
+
+    A missing key is not an error here: it is reported when a call is made, so objects can be
+    built (and serialized, inspected) before the key is configured.
+    """
+    if api_key is None:
+        api_key = os.environ.get(ENV_API_KEY) or None
+    if isinstance(api_key, str):
+        api_key = SecretStr(api_key.strip()) if api_key.strip() else None
+    if not isinstance(max_retries, int) or max_retries < 0:
+        raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}.")
+    read = _positive("timeout", timeout, DEFAULT_TIMEOUT)
+    connect = _positive("connect_timeout", connect_timeout, DEFAULT_CONNECT_TIMEOUT)
+    return ClientConfig(
+        api_key=api_key,
+        base_url=_resolve_base_url(base_url),
+        # The write timeout follows the read timeout (image uploads can be large); waiting
+        # for a pooled connection is bounded like connecting.
+        timeout=httpx.Timeout(read, connect=connect, write=read, pool=connect),
+        max_retries=max_retries,
+        default_headers=dict(default_headers or {}),
+        key_in_body=key_in_body,
+        allow_insecure_http=allow_insecure_http,
+    )

@@ -1,0 +1,257 @@
+"""Chat Completions (``POST {base}/chat/completions``): body, answer and stream events. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._catalog import default_max_tokens
+from ._common import (
+    arguments_text,
+    load_event_json,
+    make_usage,
+    normalize_finish_reason,
+    server_stream_error,
+    to_int,
+)
+from ._errors import StreamTruncatedError
+from ._sse import SSEEvent
+from ._types import JSON, ChatRequest, Completion, StreamDelta, ToolCall, ToolCallDelta, Usage
+
+__all__ = ["OpenAIStreamState", "build_body", "is_completion", "parse_completion", "parse_usage"]
+
+PATH = "/chat/completions"
+
+# ChatRequest keys copied verbatim into the body (None values are omitted).
+_PASSTHROUGH = (
+    "temperature",
+    "top_p",
+    "top_k",
+    "frequency_penalty",
+    "presence_penalty",
+    "repetition_penalty",
+    "stop",
+    "seed",
+    "n",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "user",
+)
+
+
+def build_body(request: ChatRequest, *, stream: bool) -> JSON:
+    """The Chat Completions JSON body for ``request``.
+
+    ``max_tokens`` is always explicit (the API would default to 1000). When streaming, usage is
+    requested with ``stream_options.include_usage`` unless ``stream_usage`` is False.
+    ``extra_body`` is merged last, so it can override anything.
+    """
+    max_tokens = request.get("max_tokens")
+    body: JSON = {
+        "model": request["model"],
+        "messages": list(request["messages"]),
+        "max_tokens": max_tokens
+        if max_tokens is not None
+        else default_max_tokens(request["model"]),
+    }
+    for key in _PASSTHROUGH:
+        value = request.get(key)
+        if value is not None:
+            body[key] = value
+    if stream:
+        body["stream"] = True
+        if request.get("stream_usage") is not False:
+            body["stream_options"] = {"include_usage": True}
+    extra = request.get("extra_body")
+    if extra:
+        body.update(extra)
+    return body
+
+
+def is_completion(body: Any) -> bool:
+    """Whether a 2xx body is an answer (it has ``choices``) rather than an error report."""
+    return isinstance(body, dict) and isinstance(body.get("choices"), list)
+
+
+def parse_usage(raw: Any) -> Usage | None:
+    """Normalize an OpenAI ``usage`` object (``None`` when absent)."""
+    if not isinstance(raw, dict):
+        return None
+    prompt = raw.get("prompt_tokens_details")
+    completion = raw.get("completion_tokens_details")
+    prompt = prompt if isinstance(prompt, dict) else {}
+    completion = completion if isinstance(completion, dict) else {}
+    return make_usage(
+        to_int(raw.get("prompt_tokens")),
+        to_int(raw.get("completion_tokens")),
+        total=to_int(raw.get("total_tokens")),
+        cache_read=to_int(prompt.get("cached_tokens")),
+        cache_creation=to_int(
+            prompt.get("cache_write_tokens", prompt.get("cache_creation_tokens"))
+        ),
+        reasoning=to_int(completion.get("reasoning_tokens")),
+    )
+
+
+def _content_text(content: Any) -> str | None:
+    # Some upstreams answer with content parts instead of a string.
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [p.get("text", "") for p in content if isinstance(p, dict)]
+        return "".join(t for t in texts if isinstance(t, str))
+    return str(content)
+
+
+def _reasoning(container: JSON) -> str | None:
+    value = container.get("reasoning_content")
+    if value is None:
+        value = container.get("reasoning")
+    return value if isinstance(value, str) else None
+
+
+def _tool_calls(raw: Any) -> list[ToolCall]:
+    calls: list[ToolCall] = []
+    for i, call in enumerate(raw if isinstance(raw, list) else []):
+        if not isinstance(call, dict):
+            continue
+        fn: JSON = call["function"] if isinstance(call.get("function"), dict) else {}
+        calls.append(
+            ToolCall(
+                # An id is needed to send the result back; synthesize one if the server gave none.
+                id=str(call.get("id") or f"call_{i}"),
+                name=str(fn.get("name") or ""),
+                arguments=arguments_text(fn.get("arguments")),
+            )
+        )
+    return calls
+
+
+def parse_completion(body: JSON) -> Completion:
+    """Normalize a ``chat.completion`` body (check :func:`is_completion` first).
+
+    Only the first choice is read (``n`` > 1 is not normalized; see ``raw``).
+    """
+    choices = body.get("choices") or [{}]
+    choice: JSON = choices[0] if isinstance(choices[0], dict) else {}
+    message: JSON = choice["message"] if isinstance(choice.get("message"), dict) else {}
+    return Completion(
+        id=body.get("id"),
+        model=body.get("model"),
+        text=_content_text(message.get("content")),
+        reasoning=_reasoning(message),
+        tool_calls=_tool_calls(message.get("tool_calls")),
+        finish_reason=normalize_finish_reason(choice.get("finish_reason")),
+        usage=parse_usage(body.get("usage")),
+        raw=body,
+    )
+
+
+def _tool_call_deltas(raw: list[Any]) -> list[ToolCallDelta]:
+    deltas: list[ToolCallDelta] = []
+    for position, call in enumerate(raw):
+        if not isinstance(call, dict):
+            continue
+        fn = call.get("function") or {}
+        index = call.get("index")
+        deltas.append(
+            ToolCallDelta(
+                index=index if isinstance(index, int) else position,
+                id=call.get("id") or None,
+                name=fn.get("name") or None,
+                arguments=arguments_text(fn.get("arguments")),
+            )
+        )
+    return deltas
+
+
+def _choice_delta(choice: JSON, out: StreamDelta) -> str | None:
+    """Fill ``out`` from one streamed choice; return its normalized finish reason."""
+    delta = choice.get("delta")
+    if isinstance(delta, dict):
+        content = delta.get("content")
+        if content:
+            out["text"] = content if isinstance(content, str) else _content_text(content) or ""
+        reasoning = _reasoning(delta)
+        if reasoning:
+            out["reasoning"] = reasoning
+        calls = delta.get("tool_calls")
+        if calls:
+            out["tool_calls"] = _tool_call_deltas(calls)
+    reason = normalize_finish_reason(choice.get("finish_reason"))
+    if reason:
+        out["finish_reason"] = reason
+    return reason
+
+
+class OpenAIStreamState:
+    """Turns Chat Completions SSE events into :class:`StreamDelta` (one stream's state).
+
+    The stream ends at ``data: [DONE]``. Usage is emitted once: at once for a usage-only chunk
+    (``choices: []``), else the last usage seen is emitted when the stream ends (some servers
+    repeat cumulative usage on every chunk).
+    """
+
+    __slots__ = ("_meta_sent", "_usage", "_usage_sent", "done", "finished")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.finished = False
+        self._meta_sent = False
+        self._usage: Usage | None = None
+        self._usage_sent = False
+
+    def event(self, event: SSEEvent, out: list[StreamDelta]) -> None:
+        """Handle one SSE event, appending deltas to ``out``."""
+        data = event.data
+        if data == "[DONE]" or data.strip() == "[DONE]":
+            self.done = True
+            self._flush_usage(out)
+            return
+        if not data or data.isspace():  # an empty data line is a keep-alive, not an event
+            return
+        chunk = load_event_json(data)
+        if chunk.get("error") is not None or event.event == "error":
+            raise server_stream_error(chunk)
+        delta: StreamDelta = {}
+        if not self._meta_sent:
+            self._meta(chunk, delta)
+        choices = chunk.get("choices")
+        if choices and isinstance(choices[0], dict) and _choice_delta(choices[0], delta):
+            self.finished = True
+        usage = chunk.get("usage")
+        if usage:
+            self._usage = parse_usage(usage)
+            if not choices:
+                self._flush_usage_into(delta)
+        if delta:
+            out.append(delta)
+
+    def end(self, out: list[StreamDelta]) -> None:
+        """End of input: accept it if [DONE] or a finish reason was seen, else raise."""
+        if self.done or self.finished:
+            self._flush_usage(out)
+            return
+        raise StreamTruncatedError(
+            "The event stream ended before the answer was complete "
+            "(no finish_reason and no [DONE])."
+        )
+
+    def _meta(self, chunk: JSON, delta: StreamDelta) -> None:
+        if chunk.get("id"):
+            delta["id"] = str(chunk["id"])
+        if chunk.get("model"):
+            delta["model"] = str(chunk["model"])
+        self._meta_sent = bool(delta)
+
+    def _flush_usage_into(self, delta: StreamDelta) -> None:
+        if self._usage is not None and not self._usage_sent:
+            delta["usage"] = self._usage
+            self._usage_sent = True
+
+    def _flush_usage(self, out: list[StreamDelta]) -> None:
+        delta: StreamDelta = {}
+        self._flush_usage_into(delta)
+        if delta:
+            out.append(delta)

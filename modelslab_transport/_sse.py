@@ -1,0 +1,104 @@
+r"""An incremental Server-Sent Events decoder (pure: bytes in, events out).
+
+Follows the WHATWG "event stream interpretation" rules: lines end in CR, LF or CRLF (a CR at
+the end of one chunk and the LF at the start of the next are one line break); lines starting
+with ``:`` are comments (OpenRouter sends ``: OPENROUTER PROCESSING`` keep-alives); ``data``
+lines accumulate, joined by ``\n``; a blank line dispatches the event. Chunks may split
+anywhere, including inside a UTF-8 character, so bytes go through an incremental decoder.
+
+One deliberate leniency: at end of input an event whose lines were all complete but which
+lacks only the final blank line is still dispatched (the spec discards it); a trailing partial
+line is discarded, so a cut-off JSON payload reads as a truncated stream, not a bad one.
+"""
+
+from __future__ import annotations
+
+import codecs
+from typing import NamedTuple
+
+__all__ = ["SSEDecoder", "SSEEvent"]
+
+
+class SSEEvent(NamedTuple):
+    """One dispatched event. ``event`` defaults to ``"message"``."""
+
+    event: str
+    data: str
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Feed bytes with :meth:`feed`, call :meth:`flush` at end of input."""
+
+    __slots__ = ("_buf", "_data", "_decoder", "_event", "_last_id", "_retry", "_skip_lf", "_start")
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._buf = ""
+        self._skip_lf = False
+        self._start = True
+        self._data: list[str] = []
+        self._event = ""
+        self._last_id: str | None = None
+        self._retry: int | None = None
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """Decode ``chunk`` and return the events it completes (often none or one)."""
+        text = self._decoder.decode(chunk)
+        if not text:
+            return []
+        if self._start:
+            self._start = False
+            if text[0] == "\ufeff":  # a leading byte-order mark is not part of the stream
+                text = text[1:]
+        if self._skip_lf:
+            self._skip_lf = False
+            if text[:1] == "\n":
+                text = text[1:]
+        buf = self._buf + text if self._buf else text
+        if "\r" in buf:
+            # A CR ending the chunk ends a line now; an LF opening the next chunk is its pair.
+            self._skip_lf = buf[-1] == "\r"
+            buf = buf.replace("\r\n", "\n").replace("\r", "\n")
+        lines = buf.split("\n")
+        self._buf = lines.pop()
+        events: list[SSEEvent] = []
+        for line in lines:
+            self._line(line, events)
+        return events
+
+    def flush(self) -> list[SSEEvent]:
+        """End of input: return an event that lacked only its blank line (see module doc)."""
+        self._decoder.reset()  # a partial last line (and partial character) is discarded
+        self._buf = ""
+        events: list[SSEEvent] = []
+        self._line("", events)
+        return events
+
+    def _line(self, line: str, events: list[SSEEvent]) -> None:
+        if not line:
+            if self._data:
+                events.append(
+                    SSEEvent(
+                        self._event or "message", "\n".join(self._data), self._last_id, self._retry
+                    )
+                )
+                self._data = []
+            self._event = ""
+            self._retry = None
+            return
+        if line[0] == ":":
+            return
+        name, sep, value = line.partition(":")
+        if sep and value[:1] == " ":
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._last_id = value
+        elif name == "retry" and value.isdigit():
+            self._retry = int(value)
