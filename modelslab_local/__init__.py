@@ -1,1 +1,46 @@
-"""Placeholder."""
+"""A local, ModelsLab-compatible LLM server for tests, demos and offline development.
+
+It speaks ModelsLab's v7 LLM API on loopback (Chat Completions, Messages, count_tokens,
+models), with ModelsLab's auth and error shapes, realistic SSE streaming, selectable faults,
+and a deterministic engine that behaves like a small instruction-following model::
+
+    from modelslab_local import start_server
+
+    with start_server() as server:
+        print(server.base_url, server.api_key)
+"""
+
+from __future__ import annotations
+
+from ._app import API_PREFIX, DEFAULT_API_KEY, create_app
+from ._deterministic import DeterministicEngine
+from ._engine import (
+    Engine,
+    EngineAnswer,
+    EngineRequest,
+    EngineToolCall,
+    EngineUsage,
+    ImageInfo,
+)
+from ._faults import FAULT_HEADER, FAULTS, ID_HEADER, TIMES_HEADER
+from ._server import LocalServer, serve, start_server
+
+__all__ = [
+    "API_PREFIX",
+    "DEFAULT_API_KEY",
+    "FAULTS",
+    "FAULT_HEADER",
+    "ID_HEADER",
+    "TIMES_HEADER",
+    "DeterministicEngine",
+    "Engine",
+    "EngineAnswer",
+    "EngineRequest",
+    "EngineToolCall",
+    "EngineUsage",
+    "ImageInfo",
+    "LocalServer",
+    "create_app",
+    "serve",
+    "start_server",
+]

@@ -1,0 +1,68 @@
+"""Command line: ``modelslab-local serve [--host H] [--port P] [--api-key K]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ._app import default_api_key
+from ._server import serve
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modelslab-local", description="A local ModelsLab-compatible LLM server."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="serve the v7 LLM API on loopback")
+    run.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=8765, help="port to bind (default 8765)")
+    run.add_argument(
+        "--api-key",
+        default=None,
+        help="accepted API key (default: $MODELSLAB_LOCAL_API_KEY or 'modelslab-local')",
+    )
+    run.add_argument(
+        "--engine", choices=["deterministic"], default="deterministic", help="the model engine"
+    )
+    run.add_argument(
+        "--allow-unknown-models",
+        action="store_true",
+        help="serve model ids the catalog does not list instead of answering 404",
+    )
+    run.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    key = args.api_key or default_api_key()
+    # A key given on the command line is the user's secret: never echo it.
+    shown = "(as given)" if args.api_key else f"'{key}'"
+
+    def announce(base_url: str) -> None:
+        print(f"ModelsLab local server: {base_url}  API key: {shown}", flush=True)
+
+    try:
+        serve(
+            args.host,
+            args.port,
+            key,
+            allow_unknown_models=args.allow_unknown_models,
+            log_level=args.log_level,
+            on_ready=announce,
+        )
+    except OSError as error:
+        print(
+            f"modelslab-local: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr
+        )
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,250 @@
+"""The default engine: a deterministic, rule-based stand-in for an instruction-following model.
+
+It exists so that framework conformance suites and agents can run end to end offline: it calls
+the tool a request asks for (arguments from the prompt and the tool's JSON schema), answers
+from tool results, returns JSON valid against a requested schema, speaks the ReAct text
+protocol, answers RAG prompts extractively and describes images. Same request, same answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from . import _answers, _react, _text
+from ._engine import EngineAnswer, EngineRequest, EngineToolCall, ImageInfo
+from ._schema import SchemaFiller
+from ._tools import PlannedCall, Tool, plan_calls, tool_choice_mode
+
+JSON = dict[str, Any]
+
+
+def text_of(content: Any) -> str:
+    """The text of an OpenAI message ``content`` (string or list of parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Conversation:
+    """The parts of a conversation the rules look at."""
+
+    system: str
+    question: str
+    question_at: int
+    after: list[JSON]
+
+    @classmethod
+    def of(cls, messages: list[JSON]) -> _Conversation:
+        system = "\n".join(
+            text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer")
+        )
+        question_at = max(
+            (i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1
+        )
+        question = text_of(messages[question_at].get("content")) if question_at >= 0 else ""
+        return cls(system, question, question_at, messages[question_at + 1 :])
+
+    def called(self) -> Counter[str]:
+        """Tools already called since the question, by name."""
+        return Counter(
+            str(call.get("function", {}).get("name"))
+            for m in self.after
+            if m.get("role") == "assistant"
+            for call in m.get("tool_calls") or []
+        )
+
+    def results(self) -> list[tuple[str, str]]:
+        """``(tool name, output)`` for the tool results since the question."""
+        names = {
+            call.get("id"): str(call.get("function", {}).get("name"))
+            for m in self.after
+            for call in m.get("tool_calls") or []
+        }
+        return [
+            (
+                names.get(m.get("tool_call_id"), str(m.get("name") or "tool")),
+                text_of(m.get("content")),
+            )
+            for m in self.after
+            if m.get("role") == "tool"
+        ]
+
+
+class DeterministicEngine:
+    """Rule-based engine; see the module docstring. Stateless and thread-safe."""
+
+    name = "deterministic"
+
+    def generate(self, request: EngineRequest) -> EngineAnswer:
+        """Answer ``request`` by the first rule that applies."""
+        convo = _Conversation.of(request.messages)
+        calls = self._tool_calls(request, convo)
+        if calls:
+            return EngineAnswer(
+                reasoning=self._reasoning(request, convo, calls),
+                tool_calls=[EngineToolCall(c.tool.name, c.arguments_json) for c in calls],
+                finish_reason="tool_calls",
+            )
+        text = self._text(request, convo)
+        return EngineAnswer(text=text, reasoning=self._reasoning(request, convo, []))
+
+    # ----------------------------------------------------------------------- tool calls
+
+    def _tool_calls(self, request: EngineRequest, convo: _Conversation) -> list[PlannedCall]:
+        mode, forced = tool_choice_mode(request.tool_choice)
+        if not request.tools or mode == "none":
+            return []
+        tools = [Tool.from_spec(t) for t in request.tools]
+        parallel = request.parallel_tool_calls
+        # Plan every call the question asks for, then hand out what is still missing.
+        planned = plan_calls(
+            tools, convo.question, forced=forced, required=mode == "required", parallel=True
+        )
+        if mode == "required":
+            return planned if parallel else planned[:1]
+        # In auto mode, skip what was already called since the question; call the rest.
+        done = convo.called()
+        remaining = []
+        for call in planned:
+            if done[call.tool.name] > 0:
+                done[call.tool.name] -= 1
+            else:
+                remaining.append(call)
+        return remaining if parallel else remaining[:1]
+
+    # ----------------------------------------------------------------------- text
+
+    def _text(self, request: EngineRequest, convo: _Conversation) -> str:
+        if _react.is_react(convo.system):
+            turns = [(str(m.get("role")), text_of(m.get("content"))) for m in request.messages]
+            turns = [t for t in turns if t[0] not in ("system", "developer")]
+            return _react.react_reply(convo.system, turns, self._react_answer(request))
+        schema, prompt = _requested_schema(request.response_format, convo.question)
+        if schema is not None:
+            return json.dumps(SchemaFiller(prompt, schema).fill(schema), ensure_ascii=False)
+        return self._plain(request, convo)
+
+    def _react_answer(self, request: EngineRequest) -> Any:
+        def answer(question: str, observations: list[tuple[str, str]]) -> str:
+            if observations:
+                return _answers.tool_results(observations)
+            return self._respond(question, question, request.model)
+
+        return answer
+
+    def _plain(self, request: EngineRequest, convo: _Conversation) -> str:
+        images = [i for i in request.images if i.message_index >= convo.question_at]
+        results = convo.results()
+        if results:
+            answer = _answers.tool_results(results)
+            return f"{answer} {_answers.describe_images(images)}" if images else answer
+        prompt = f"{convo.system}\n{convo.question}"
+        answer = self._respond(prompt, convo.question, request.model)
+        if images:
+            return f"{_answers.describe_images(images)} {_image_remark(convo.question)}".strip()
+        return answer
+
+    @staticmethod
+    def _respond(prompt: str, question: str, model: str) -> str:
+        return (
+            _answers.context_answer(prompt, question)
+            or _answers.standalone_question(prompt)
+            or _answers.small_talk(question, model)
+            or _answers.arithmetic(question)
+            or _answers.generative(question)
+            or _answers.fallback(question)
+        )
+
+    # ----------------------------------------------------------------------- reasoning
+
+    @staticmethod
+    def _reasoning(
+        request: EngineRequest, convo: _Conversation, calls: list[PlannedCall]
+    ) -> str | None:
+        if not request.reasoning:
+            return None
+        asked = _text.shorten(convo.question, 60) or "nothing yet"
+        if calls:
+            plan = "I should call " + ", ".join(c.tool.name for c in calls) + "."
+        elif convo.results():
+            plan = "The tool results are in; I can answer from them."
+        else:
+            plan = "I can answer this directly."
+        return f'The user asked: "{asked}". {plan}'
+
+
+def _image_remark(question: str) -> str:
+    if re.search(r"\bweather\b", question, re.I):
+        return "I cannot tell the weather from the pixel data alone."
+    return ""
+
+
+def _requested_schema(response_format: JSON | None, prompt: str) -> tuple[JSON | None, str]:
+    """The schema the answer must follow, if JSON was asked for.
+
+    Also returns the prompt to draw values from, without the schema's own text.
+    """
+    kind = (response_format or {}).get("type")
+    if kind == "json_schema":
+        spec = response_format.get("json_schema") or {} if response_format else {}
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        return (schema if isinstance(schema, dict) else {"type": "object"}), prompt
+    embedded, rest = embedded_schema(prompt)
+    if kind == "json_object":
+        return (embedded or _keys_schema(prompt)), rest
+    if embedded is not None and re.search(r"\bJSON\b", prompt):
+        return embedded, rest
+    return None, prompt
+
+
+def embedded_schema(prompt: str) -> tuple[JSON | None, str]:
+    """The largest JSON schema (an object with ``properties``) written into the prompt.
+
+    Also returns the prompt without it. A schema whose braces are doubled (escaped for a
+    template engine) is recognized too.
+    """
+    found = _largest_schema(prompt)
+    if found is None and "{{" in prompt:
+        prompt = prompt.replace("{{", "{").replace("}}", "}")
+        found = _largest_schema(prompt)
+    if found is None:
+        return None, prompt
+    schema, start, end = found
+    return schema, prompt[:start] + prompt[end:]
+
+
+def _largest_schema(prompt: str) -> tuple[JSON, int, int] | None:
+    decoder = json.JSONDecoder()
+    best: tuple[JSON, int, int] | None = None
+    for match in re.finditer(r"\{", prompt):
+        try:
+            value, end = decoder.raw_decode(prompt, match.start())
+        except ValueError:
+            continue
+        is_schema = isinstance(value, dict) and isinstance(value.get("properties"), dict)
+        if is_schema and (best is None or end - match.start() > best[2] - best[1]):
+            best = (value, match.start(), end)
+    return best
+
+
+def _keys_schema(prompt: str) -> JSON:
+    """A schema of string fields named in the prompt ("with 'setup' and 'punchline' keys")."""
+    keys = [q for q in _text.quoted(prompt) if re.fullmatch(r"[A-Za-z_][\w-]{0,40}", q)]
+    if not keys:
+        return {
+            "type": "object",
+            "properties": {"answer": {"type": "string"}},
+            "required": ["answer"],
+        }
+    properties = {k: {"type": "string"} for k in dict.fromkeys(keys)}
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+__all__ = ["DeterministicEngine", "ImageInfo", "text_of"]

@@ -1,0 +1,117 @@
+"""Rendering an engine answer as a Chat Completions body or chunk stream (§3.2, §3.3)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from . import _tokens
+from ._engine import EngineAnswer, EngineUsage
+from ._sse import Event, comment_event, data_event
+
+JSON = dict[str, Any]
+
+# Characters of tool-call arguments per streamed fragment: small enough that every call
+# arrives in several fragments, as from real upstreams.
+ARGUMENT_FRAGMENT = 8
+
+
+def new_ids(count: int) -> tuple[str, list[str]]:
+    """A completion id and ``count`` tool-call ids."""
+    return f"chatcmpl-{uuid.uuid4().hex[:24]}", [
+        f"call_{uuid.uuid4().hex[:24]}" for _ in range(count)
+    ]
+
+
+def usage_json(usage: EngineUsage | None) -> JSON:
+    """OpenAI usage object, with reasoning tokens in the details."""
+    usage = usage or EngineUsage(0, 0)
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+    }
+
+
+def completion(answer: EngineAnswer, model: str) -> JSON:
+    """A ``chat.completion`` body."""
+    completion_id, call_ids = new_ids(len(answer.tool_calls))
+    message: JSON = {"role": "assistant", "content": answer.text}
+    if answer.reasoning:
+        message["reasoning_content"] = answer.reasoning
+    if answer.tool_calls:
+        message["tool_calls"] = [
+            {"id": cid, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for cid, c in zip(call_ids, answer.tool_calls, strict=True)
+        ]
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": answer.finish_reason,
+                "logprobs": None,
+            }
+        ],
+        "usage": usage_json(answer.usage),
+    }
+
+
+class _Chunker:
+    """Builds ``chat.completion.chunk`` events sharing one id, model and timestamp."""
+
+    def __init__(self, model: str, completion_id: str) -> None:
+        self.base = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+        }
+
+    def delta(self, kind: str, delta: JSON, finish: str | None = None) -> Event:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+        return data_event(kind, {**self.base, "choices": [choice]})
+
+    def usage(self, usage: EngineUsage | None) -> Event:
+        return data_event("usage", {**self.base, "choices": [], "usage": usage_json(usage)})
+
+
+def stream(answer: EngineAnswer, model: str, *, include_usage: bool) -> list[Event]:
+    """Chunk events for ``answer``.
+
+    In order: a keep-alive comment, the role chunk, reasoning and content deltas, tool-call
+    fragments, the finish chunk, an optional usage chunk (empty ``choices``), ``[DONE]``.
+    """
+    completion_id, call_ids = new_ids(len(answer.tool_calls))
+    chunk = _Chunker(model, completion_id)
+    events = [comment_event(), chunk.delta("start", {"role": "assistant", "content": ""})]
+    for piece in _tokens.split_pieces(answer.reasoning or "", 3):
+        events.append(chunk.delta("content", {"reasoning_content": piece}))
+    pieces = _tokens.split_pieces(answer.text or "", 2)
+    for i, piece in enumerate(pieces):
+        events.append(chunk.delta("content", {"content": piece}))
+        if i == len(pieces) // 2 and len(pieces) > 4:
+            events.append(comment_event())
+    for index, (call_id, call) in enumerate(zip(call_ids, answer.tool_calls, strict=True)):
+        first = {"index": index, "id": call_id, "type": "function"}
+        events.append(
+            chunk.delta(
+                "content",
+                {"tool_calls": [{**first, "function": {"name": call.name, "arguments": ""}}]},
+            )
+        )
+        for at in range(0, len(call.arguments), ARGUMENT_FRAGMENT):
+            fragment = call.arguments[at : at + ARGUMENT_FRAGMENT]
+            args = {"index": index, "function": {"arguments": fragment}}
+            events.append(chunk.delta("content", {"tool_calls": [args]}))
+    events.append(chunk.delta("finish", {}, answer.finish_reason))
+    if include_usage:
+        events.append(chunk.usage(answer.usage))
+    events.append(Event("done", b"data: [DONE]\n\n"))
+    return events
