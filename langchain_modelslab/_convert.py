@@ -1,0 +1,345 @@
+"""LangChain messages -> the transport's OpenAI-shaped :class:`ChatMessage` list. Pure.
+
+Accepted inputs: string content; text parts; images as OpenAI ``image_url`` parts, LangChain
+standard ``image`` blocks (``base64`` + ``mime_type`` or ``url``) and Anthropic ``image`` blocks
+(``source``); Anthropic ``tool_use`` / ``tool_result`` / ``thinking`` history; LangChain v1
+``reasoning`` / ``tool_call`` blocks. Anything the chat API cannot take (PDFs, audio, video,
+file ids) raises :class:`UnsupportedContentError` naming the block, before a request is sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.exceptions import ModelInvalidRequestError
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages import ChatMessage as RoleMessage
+
+from modelslab_transport import ChatMessage, ContentPart
+
+if TYPE_CHECKING:  # not re-exported by the transport; used for typing only
+    from modelslab_transport._types import WireToolCall
+
+__all__ = ["UnsupportedContentError", "convert_messages", "has_images"]
+
+Block = dict[str, Any]
+
+# Assistant-side blocks that are carried elsewhere (tool_calls, reasoning_content) or mean
+# nothing to the API; an assistant turn is sent as plain text because list content there is
+# rejected by strict OpenAI-compatible servers.
+_ASSISTANT_NON_TEXT = frozenset(
+    {
+        "reasoning",
+        "thinking",
+        "redacted_thinking",
+        "tool_call",
+        "tool_call_chunk",
+        "invalid_tool_call",
+        "tool_use",
+        "server_tool_call",
+        "server_tool_call_chunk",
+        "server_tool_result",
+        "image",
+        "image_url",
+        "non_standard",
+    }
+)
+
+_ROLES = {
+    "user": "user",
+    "human": "user",
+    "assistant": "assistant",
+    "ai": "assistant",
+    "system": "system",
+    "developer": "developer",
+}
+
+# Base64 prefixes of the image formats vision models take, for blocks that omit mime_type.
+_MAGIC = (("iVBORw0KGgo", "image/png"), ("/9j/", "image/jpeg"), ("R0lGOD", "image/gif"))
+
+
+class UnsupportedContentError(ModelInvalidRequestError, ValueError):
+    """Input the ModelsLab chat API cannot take; raised before anything is sent."""
+
+
+def convert_messages(
+    messages: Sequence[BaseMessage], *, images_allowed: bool = True, model: str = ""
+) -> list[ChatMessage]:
+    """Convert LangChain messages to OpenAI-shaped chat messages.
+
+    Args:
+        messages: The conversation.
+        images_allowed: False when the catalog says the model takes no images.
+        model: The model id, for the error message when images are not allowed.
+
+    Returns:
+        The wire messages. Images returned by tools follow the run of tool messages as one
+        user message (the Chat Completions API takes only text in tool messages).
+
+    Raises:
+        UnsupportedContentError: For a block or message type the API cannot take.
+    """
+    out: list[ChatMessage] = []
+    tool_images: list[ContentPart] = []
+    for i, message in enumerate(messages):
+        if tool_images and not isinstance(message, ToolMessage):
+            out.append(_images_message(tool_images))
+            tool_images = []
+        if isinstance(message, ToolMessage):
+            wire, images = _tool_message(message.tool_call_id, message.content, f"messages[{i}]")
+            out.append(wire)
+            tool_images.extend(images)
+        elif isinstance(message, AIMessage):
+            out.append(_assistant(message, f"messages[{i}]"))
+        elif isinstance(message, HumanMessage):
+            out.extend(_user(message.content, message.name, f"messages[{i}]"))
+        elif isinstance(message, SystemMessage):
+            out.append(
+                {"role": "system", "content": _plain_text(message.content, f"messages[{i}]")}
+            )
+        elif isinstance(message, RoleMessage) and message.role in _ROLES:
+            out.extend(_generic(message, f"messages[{i}]"))
+        else:
+            msg = f"messages[{i}]: {type(message).__name__} cannot be sent to ModelsLab."
+            raise UnsupportedContentError(msg)
+    if tool_images:
+        out.append(_images_message(tool_images))
+    if not images_allowed and has_images(out):
+        msg = f"Model {model!r} does not accept image input (model catalog)."
+        raise UnsupportedContentError(msg)
+    return out
+
+
+def has_images(messages: Sequence[ChatMessage]) -> bool:
+    """Whether any wire message carries an image part."""
+    for m in messages:
+        content = m.get("content")
+        if isinstance(content, list) and any(p["type"] == "image_url" for p in content):
+            return True
+    return False
+
+
+# ----------------------------------------------------------------------------- per role
+
+
+def _generic(message: RoleMessage, where: str) -> list[ChatMessage]:
+    role = _ROLES[message.role]
+    if role == "user":
+        return _user(message.content, message.name, where)
+    if role == "assistant":
+        return [_assistant(AIMessage(content=message.content), where)]
+    return [{"role": role, "content": _plain_text(message.content, where)}]  # type: ignore[typeddict-item]
+
+
+def _user(content: str | list[Any], name: str | None, where: str) -> list[ChatMessage]:
+    """A user turn; Anthropic ``tool_result`` blocks become tool messages placed before it."""
+    if isinstance(content, str):
+        return [_named({"role": "user", "content": content}, name)]
+    parts: list[ContentPart] = []
+    before: list[ChatMessage] = []
+    images: list[ContentPart] = []
+    for j, block in enumerate(content):
+        here = f"{where}.content[{j}]"
+        if isinstance(block, dict) and block.get("type") == "tool_result":
+            wire, found = _tool_result(block, here)
+            before.append(wire)
+            images.extend(found)
+        else:
+            part = _user_part(block, here)
+            if part is not None:
+                parts.append(part)
+    if images:
+        before.append(_images_message(images))
+    if not parts:
+        return before
+    return [*before, _named({"role": "user", "content": _collapse(parts)}, name)]
+
+
+def _assistant(message: AIMessage, where: str) -> ChatMessage:
+    calls = [
+        _wire_call(tc["id"], tc["name"], json.dumps(tc["args"], ensure_ascii=False))
+        for tc in message.tool_calls
+    ]
+    calls += [_wire_call(tc["id"], tc["name"], tc["args"]) for tc in message.invalid_tool_calls]
+    known = {c["id"] for c in calls}
+    reasoning: list[str] = []
+    texts: list[str] = []
+    for block in [message.content] if isinstance(message.content, str) else message.content:
+        if isinstance(block, str):
+            texts.append(block)
+            continue
+        kind = block.get("type")
+        if kind == "text":
+            texts.append(block.get("text") or "")
+        elif kind in ("reasoning", "thinking"):
+            reasoning.append(block.get(kind) or "")
+        elif kind == "tool_use" and block.get("id") not in known:
+            args = json.dumps(block.get("input") or {}, ensure_ascii=False)
+            calls.append(_wire_call(block.get("id"), block.get("name"), args))
+        elif kind not in _ASSISTANT_NON_TEXT:
+            msg = f"{where}: assistant content block of type {kind!r} cannot be sent."
+            raise UnsupportedContentError(msg)
+    text = "\n".join(t for t in texts if t)
+    wire: ChatMessage = {"role": "assistant", "content": text or (None if calls else "")}
+    if calls:
+        wire["tool_calls"] = calls
+        # Thinking models reject a tool loop whose assistant turns lost their reasoning.
+        replay = message.additional_kwargs.get("reasoning_content") or "".join(reasoning)
+        if isinstance(replay, str) and replay:
+            wire["reasoning_content"] = replay
+    return _named(wire, message.name)
+
+
+def _tool_message(call_id: str, content: Any, where: str) -> tuple[ChatMessage, list[ContentPart]]:
+    texts, images = _tool_content(content, where)
+    return {"role": "tool", "tool_call_id": call_id, "content": "\n".join(texts)}, images
+
+
+def _tool_result(block: Block, where: str) -> tuple[ChatMessage, list[ContentPart]]:
+    call_id = block.get("tool_use_id")
+    if not isinstance(call_id, str):
+        msg = f"{where}: tool_result block without a tool_use_id."
+        raise UnsupportedContentError(msg)
+    return _tool_message(call_id, block.get("content", ""), where)
+
+
+def _tool_content(content: Any, where: str) -> tuple[list[str], list[ContentPart]]:
+    """Split tool output into text and images; other structured output is sent as JSON."""
+    if isinstance(content, str):
+        return [content], []
+    texts: list[str] = []
+    images: list[ContentPart] = []
+    for j, block in enumerate(content if isinstance(content, list) else [content]):
+        if isinstance(block, dict) and block.get("type") in ("image", "image_url"):
+            images.append(_image_part(block, f"{where}.content[{j}]"))
+        elif isinstance(block, str):
+            texts.append(block)
+        elif isinstance(block, dict) and block.get("type") == "text":
+            texts.append(block.get("text") or "")
+        elif isinstance(block, dict) and block.get("type") in _UNSUPPORTED:
+            raise _unsupported(block, f"{where}.content[{j}]")
+        else:
+            texts.append(json.dumps(block, ensure_ascii=False, default=str))
+    return texts, images
+
+
+# ------------------------------------------------------------------------------ parts
+
+_UNSUPPORTED = frozenset(
+    {"file", "audio", "video", "input_audio", "input_file", "document", "media", "file_url"}
+)
+
+
+def _user_part(block: Any, where: str) -> ContentPart | None:
+    if isinstance(block, str):
+        return {"type": "text", "text": block}
+    kind = block.get("type") if isinstance(block, dict) else None
+    if kind == "text":
+        return {"type": "text", "text": block.get("text") or ""}
+    if kind in ("image", "image_url"):
+        return _image_part(block, where)
+    if kind in ("reasoning", "thinking", "redacted_thinking"):
+        return None  # nothing a user turn can carry
+    if kind == "json" and "json" in block:
+        return {"type": "text", "text": json.dumps(block["json"], ensure_ascii=False)}
+    raise _unsupported(block, where)
+
+
+def _image_part(block: Block, where: str) -> ContentPart:
+    """Any supported image block as an OpenAI ``image_url`` part."""
+    if block.get("type") == "image_url":
+        spec = block.get("image_url")
+        url = spec.get("url") if isinstance(spec, dict) else spec
+        if isinstance(url, str) and url:
+            part: ContentPart = {"type": "image_url", "image_url": {"url": url}}
+            if isinstance(spec, dict) and spec.get("detail"):
+                part["image_url"]["detail"] = spec["detail"]
+            return part
+    else:
+        url = _image_url(block.get("source") if "source" in block else block)
+        if url:
+            return {"type": "image_url", "image_url": {"url": url}}
+    msg = f"{where}: image block has no usable url or base64 data (file ids are not supported)."
+    raise UnsupportedContentError(msg)
+
+
+def _image_url(src: Any) -> str | None:
+    """URL or data URL of a LangChain standard / v0 / Anthropic ``source`` image."""
+    if not isinstance(src, dict):
+        return None
+    if isinstance(src.get("url"), str):
+        return str(src["url"])
+    data = src.get("base64") or src.get("data")
+    if not isinstance(data, str) or not data:
+        return None
+    if data.startswith("data:"):
+        return data
+    mime = src.get("mime_type") or src.get("media_type") or _sniff(data)
+    return f"data:{mime};base64,{data}"
+
+
+def _sniff(data: str) -> str:
+    return next((mime for prefix, mime in _MAGIC if data.startswith(prefix)), "image/png")
+
+
+def _unsupported(block: Any, where: str) -> UnsupportedContentError:
+    kind = block.get("type") if isinstance(block, dict) else type(block).__name__
+    mime = block.get("mime_type") if isinstance(block, dict) else None
+    what = f"{kind!r}" + (f" ({mime})" if mime else "")
+    msg = (
+        f"{where}: content of type {what} is not supported by the ModelsLab chat API; "
+        "send text and images (URL or base64) only."
+    )
+    return UnsupportedContentError(msg)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _plain_text(content: str | list[Any], where: str) -> str:
+    if isinstance(content, str):
+        return content
+    texts = []
+    for j, block in enumerate(content):
+        part = _user_part(block, f"{where}.content[{j}]")
+        if part is None:
+            continue
+        if part["type"] != "text":
+            msg = f"{where}.content[{j}]: only text is allowed in a system message."
+            raise UnsupportedContentError(msg)
+        texts.append(part["text"])
+    return "\n".join(texts)
+
+
+def _collapse(parts: list[ContentPart]) -> str | list[ContentPart]:
+    """Text-only content as one string: the API documents string content."""
+    if all(p["type"] == "text" for p in parts):
+        return "\n".join(p["text"] for p in parts)
+    return parts
+
+
+def _images_message(images: list[ContentPart]) -> ChatMessage:
+    intro: ContentPart = {"type": "text", "text": "Images returned by the tool call(s) above:"}
+    return {"role": "user", "content": [intro, *images]}
+
+
+def _wire_call(call_id: Any, name: Any, arguments: Any) -> WireToolCall:
+    return {
+        "id": str(call_id or ""),
+        "type": "function",
+        "function": {"name": str(name or ""), "arguments": arguments or "{}"},
+    }
+
+
+def _named(message: ChatMessage, name: str | None) -> ChatMessage:
+    if name:
+        message["name"] = name
+    return message

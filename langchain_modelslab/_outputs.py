@@ -1,0 +1,257 @@
+"""The transport's normalized answers -> LangChain results. Pure.
+
+:func:`completion_to_result` turns one :class:`Completion` into a ``ChatResult``;
+:func:`delta_to_chunk` turns one :class:`StreamDelta` into a ``ChatGenerationChunk`` and is the
+single per-event converter behind both ``_stream`` and ``_astream``. It builds the chunk
+directly (no re-validation of wire data) because it runs once per streamed token.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    InvalidToolCall,
+    ToolCall,
+    ToolCallChunk,
+)
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+from modelslab_transport import ChatRequest, Completion, StreamDelta, Usage
+from modelslab_transport import ToolCall as WireCall
+
+__all__ = [
+    "PROVIDER",
+    "StreamState",
+    "completion_to_result",
+    "delta_to_chunk",
+    "parse_tool_calls",
+    "usage_metadata",
+]
+
+PROVIDER = "modelslab"
+
+
+def usage_metadata(usage: Usage) -> UsageMetadata:
+    """Map the transport's :class:`Usage` onto LangChain's ``UsageMetadata``.
+
+    Detail counts are included only when the server reported them (non-zero).
+    """
+    meta = UsageMetadata(
+        input_tokens=usage["input_tokens"],
+        output_tokens=usage["output_tokens"],
+        total_tokens=usage["total_tokens"],
+    )
+    details = {}
+    if usage.get("cache_read_tokens"):
+        details["cache_read"] = usage["cache_read_tokens"]
+    if usage.get("cache_creation_tokens"):
+        details["cache_creation"] = usage["cache_creation_tokens"]
+    if details:
+        meta["input_token_details"] = details  # type: ignore[typeddict-item]
+    if usage.get("reasoning_tokens"):
+        meta["output_token_details"] = {"reasoning": usage["reasoning_tokens"]}
+    return meta
+
+
+def parse_tool_calls(calls: list[WireCall]) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    """Split wire tool calls into parsed calls and ``invalid_tool_calls`` (bad JSON, non-object).
+
+    Never raises: a model that writes broken arguments must not break the caller's loop.
+    """
+    valid: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for call in calls:
+        raw = call["arguments"]
+        try:
+            args = json.loads(raw, strict=False) if raw.strip() else {}
+            error = None if isinstance(args, dict) else "arguments are not a JSON object"
+        except ValueError as exc:
+            error = f"arguments are not valid JSON: {exc}"
+        if error is None:
+            valid.append(ToolCall(name=call["name"], args=args, id=call["id"], type="tool_call"))
+        else:
+            invalid.append(
+                InvalidToolCall(
+                    name=call["name"],
+                    args=raw,
+                    id=call["id"],
+                    error=error,
+                    type="invalid_tool_call",
+                )
+            )
+    return valid, invalid
+
+
+def completion_to_result(completion: Completion, *, model: str) -> ChatResult:
+    """Build the ``ChatResult`` for one non-streamed answer.
+
+    Args:
+        completion: The transport's normalized answer.
+        model: The requested model id, used when the server does not echo one.
+
+    Returns:
+        One generation per choice (``n`` > 1 reads the extra choices from the raw body);
+        usage is attached to the first.
+    """
+    name = completion["model"] or model
+    usage = completion["usage"]
+    generations = [_generation(completion, name, usage)]
+    for extra in _extra_choices(completion):
+        generations.append(_generation(extra, name, None))
+    llm_output = {"model_name": name, "token_usage": dict(usage) if usage else None}
+    return ChatResult(generations=generations, llm_output=llm_output)
+
+
+def _generation(completion: Completion, name: str, usage: Usage | None) -> ChatGeneration:
+    tool_calls, invalid = parse_tool_calls(completion["tool_calls"])
+    reasoning = completion["reasoning"]
+    message = AIMessage(
+        content=completion["text"] or "",
+        additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+        tool_calls=tool_calls,
+        invalid_tool_calls=invalid,
+        usage_metadata=usage_metadata(usage) if usage else None,
+        response_metadata={
+            "model_name": name,
+            "finish_reason": completion["finish_reason"],
+            "model_provider": PROVIDER,
+        },
+        id=completion["id"],
+    )
+    return ChatGeneration(message=message)
+
+
+def _extra_choices(completion: Completion) -> list[Completion]:
+    """Choices after the first of a Chat Completions body (the transport reads only one)."""
+    choices = completion["raw"].get("choices")
+    if not isinstance(choices, list) or len(choices) < 2:
+        return []
+    out: list[Completion] = []
+    for choice in choices[1:]:
+        msg = choice.get("message") if isinstance(choice, dict) else None
+        if not isinstance(msg, dict):
+            continue
+        calls = [_wire_call(c) for c in msg.get("tool_calls") or [] if isinstance(c, dict)]
+        reasoning = msg.get("reasoning_content") or msg.get("reasoning")
+        out.append(
+            Completion(
+                id=completion["id"],
+                model=completion["model"],
+                text=msg.get("content") if isinstance(msg.get("content"), str) else None,
+                reasoning=reasoning if isinstance(reasoning, str) else None,
+                tool_calls=calls,
+                finish_reason=choice.get("finish_reason"),
+                usage=None,
+                raw=completion["raw"],
+            )
+        )
+    return out
+
+
+def _wire_call(call: dict[str, Any]) -> WireCall:
+    fn = call.get("function")
+    fn = fn if isinstance(fn, dict) else {}
+    args = fn.get("arguments")
+    return WireCall(
+        id=str(call.get("id") or ""),
+        name=str(fn.get("name") or ""),
+        arguments=args if isinstance(args, str) else json.dumps(args or {}, ensure_ascii=False),
+    )
+
+
+# ---------------------------------------------------------------------------- streaming
+
+
+class StreamState:
+    """What one stream must remember between events.
+
+    Attributes:
+        model: The requested model id until the server names the one serving.
+        id: The response id once the server sent it (it may come on an empty event).
+        stream_usage: False drops usage events (the caller turned usage off).
+        v1: Build LangChain v1 content blocks (``output_version="v1"``).
+    """
+
+    __slots__ = ("id", "model", "stream_usage", "v1")
+
+    def __init__(self, model: str, *, stream_usage: bool = True, v1: bool = False) -> None:
+        self.model = model
+        self.id: str | None = None
+        self.stream_usage = stream_usage
+        self.v1 = v1
+
+    @classmethod
+    def for_request(cls, request: ChatRequest, *, v1: bool) -> StreamState:
+        """The state for streaming ``request``; several choices cannot be streamed."""
+        if (request.get("n") or 1) > 1:
+            msg = "n > 1 is not supported when streaming; use invoke/generate."
+            raise ValueError(msg)
+        return cls(request["model"], stream_usage=request.get("stream_usage", True), v1=v1)
+
+
+def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChunk | None:
+    """Convert one streamed event; ``None`` when it carries nothing for LangChain.
+
+    ``usage`` lands on exactly one chunk (the transport sends it once), ``model_name`` and
+    ``finish_reason`` only on the finishing chunk: LangChain concatenates string metadata
+    when it merges chunks, so repeating them would garble the aggregate.
+    """
+    if "model" in delta:
+        state.model = delta["model"]
+    if "id" in delta:
+        state.id = delta["id"]
+    text = delta.get("text", "")
+    reasoning = delta.get("reasoning")
+    calls = delta.get("tool_calls")
+    finish = delta.get("finish_reason")
+    usage = delta.get("usage") if state.stream_usage else None
+    if not (text or reasoning or calls or finish or usage):
+        return None
+    metadata: dict[str, Any] = {"model_provider": PROVIDER}
+    if finish:
+        metadata["finish_reason"] = finish
+        metadata["model_name"] = state.model
+    if state.v1:
+        # Tells core the content already holds v1 blocks, so it keeps them as built.
+        metadata["output_version"] = "v1"
+    chunks = [
+        ToolCallChunk(
+            name=c["name"],
+            args=c["arguments"],
+            id=c["id"],
+            index=c["index"],
+            type="tool_call_chunk",
+        )
+        for c in calls or ()
+    ]
+    message = AIMessageChunk(
+        content=_v1_blocks(text, reasoning, chunks) if state.v1 else text,
+        additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+        tool_call_chunks=chunks,
+        usage_metadata=usage_metadata(usage) if usage else None,
+        response_metadata=metadata,
+        id=state.id,
+    )
+    return ChatGenerationChunk(message=message)
+
+
+def _v1_blocks(text: str, reasoning: str | None, chunks: list[ToolCallChunk]) -> list[Any]:
+    """v1 content for one event.
+
+    Tool-call blocks get ``lc_``-prefixed string indices: LangChain numbers the text and
+    reasoning blocks 0, 1, ... itself, and a tool call's wire index 0 would otherwise collide
+    with them and be merged into the reasoning block when chunks are added.
+    """
+    blocks: list[Any] = []
+    if reasoning:
+        blocks.append({"type": "reasoning", "reasoning": reasoning})
+    if text:
+        blocks.append({"type": "text", "text": text})
+    for c in chunks:
+        blocks.append({**c, "index": f"lc_tc_{c['index']}"})
+    return blocks

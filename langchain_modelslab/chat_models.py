@@ -1,0 +1,392 @@
+"""``ChatModelsLab``: ModelsLab's LLM API as a LangChain chat model."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, Literal, Self
+
+import httpx
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import (
+    BaseChatModel,
+    LangSmithParams,
+    LanguageModelInput,
+    ModelProfile,
+)
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages.utils import count_tokens_approximately
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils import from_env, secret_from_env
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+
+from modelslab_transport import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MODEL,
+    ApiFormat,
+    AsyncModelsLabClient,
+    ChatRequest,
+    ModelsLabClient,
+    ModelsLabError,
+    __version__,
+    get_model_info,
+)
+
+from ._clients import ClientCache, without_fields
+from ._convert import convert_messages
+from ._errors import translated
+from ._outputs import StreamState, completion_to_result, delta_to_chunk
+from ._profile import model_profile
+from ._request import MODEL_SETTINGS, build_request, ls_params
+from ._tools import ToolLike, format_tools, normalize_tool_choice
+
+__all__ = ["ChatModelsLab"]
+
+logger = logging.getLogger(__name__)
+
+
+class ChatModelsLab(BaseChatModel):
+    """ModelsLab chat model on the shared httpx transport.
+
+    Requests go to ``/chat/completions``, or to ``/v1/messages`` with
+    ``api_format="anthropic"``.
+
+    Setup: ``export MODELSLAB_API_KEY=...`` (and optionally ``MODELSLAB_BASE_URL``).
+
+    Example:
+        ```python
+        from langchain_modelslab import ChatModelsLab
+
+        model = ChatModelsLab(model="baidu-ernie-4.5-vl-28b-a3b", temperature=0)
+        model.invoke("Hello")
+        for chunk in model.stream("Tell me a story"):
+            print(chunk.text, end="")
+        ```
+
+    Tools (``bind_tools``), structured output (``with_structured_output``: function calling,
+    JSON mode, JSON schema), images (URL or base64), reasoning text, per-call ``model``
+    overrides and usage (also when streaming) work as in ``ChatOpenAI``. Transport errors are
+    raised as classes that are both the transport's error and the matching
+    ``langchain_core.exceptions`` error (``ModelRateLimitError``, ...).
+
+    The model pickles without its HTTP clients and without its API key: an unpickled model
+    reads ``MODELSLAB_API_KEY`` from the environment of the process it lands in.
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, alias="model_name")
+    """ModelsLab model id, sent verbatim."""
+    temperature: float | None = None
+    max_tokens: int | None = None
+    """Most tokens to generate; the catalog's default for the model when ``None``."""
+    top_p: float | None = None
+    top_k: int | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    repetition_penalty: float | None = None
+    seed: int | None = None
+    n: int | None = None
+    """Number of choices (non-streaming only)."""
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    timeout: float | None = None
+    """Read timeout in seconds, also between streamed chunks (transport default 120)."""
+    connect_timeout: float | None = None
+    max_retries: int = 2
+    """Retries on 408/409/429/5xx and connection failures, with backoff."""
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env("MODELSLAB_API_KEY", default=None)
+    )
+    base_url: str = Field(default_factory=from_env("MODELSLAB_BASE_URL", default=DEFAULT_BASE_URL))
+    api_format: ApiFormat = "openai"
+    """``"openai"`` (Chat Completions) or ``"anthropic"`` (Messages): same behaviour."""
+    streaming: bool = False
+    stream_usage: bool = True
+    """Ask for token usage when streaming; it arrives on exactly one chunk."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra request parameters, merged into the body."""
+    extra_body: dict[str, Any] | None = None
+    """Extra request parameters, merged into the body last."""
+    default_headers: dict[str, str] | None = None
+    key_in_body: bool = False
+    allow_insecure_http: bool = False
+    http_client: httpx.Client | None = Field(default=None, exclude=True)
+    """Your own ``httpx.Client`` (proxies, certificates); not closed by the model."""
+    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    """Your own ``httpx.AsyncClient``; it must be used on one event loop only."""
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    _clients: ClientCache = PrivateAttr(default_factory=ClientCache)
+
+    @model_validator(mode="after")
+    def _set_modelslab_version(self) -> Self:
+        self._add_version("langchain-modelslab", __version__)
+        return self
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def _llm_type(self) -> str:
+        return "modelslab-chat"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """Map of secret fields to their environment variables."""
+        return {"api_key": "MODELSLAB_API_KEY"}
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """Namespace of this class for LangChain serialization."""
+        return ["langchain_modelslab", "chat_models"]
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.model, "api_format": self.api_format, **self._settings()}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        return ls_params({"model": self.model, **self._settings()}, stop, kwargs)
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        return model_profile(self.model)
+
+    # ------------------------------------------------------------------ requests
+
+    def _settings(self) -> dict[str, Any]:
+        values = {k: getattr(self, k) for k in MODEL_SETTINGS}
+        return {k: v for k, v in values.items() if v is not None}
+
+    def _prepare(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> tuple[ChatRequest, ApiFormat, float | None]:
+        """The request, endpoint and per-call timeout for one call (no I/O)."""
+        settings = {"model": self.model, "stream_usage": self.stream_usage, **self._settings()}
+        if stop is not None:
+            kwargs = {**kwargs, "stop": stop}
+        model = kwargs.get("model") or self.model
+        images = get_model_info(model).vision is not False
+        wire = convert_messages(messages, images_allowed=images, model=model)
+        request = build_request(
+            settings, kwargs, wire, {**self.model_kwargs, **(self.extra_body or {})}
+        )
+        return request, kwargs.get("api_format", self.api_format), kwargs.get("timeout")
+
+    def _client_args(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "connect_timeout": self.connect_timeout,
+            "max_retries": self.max_retries,
+            "default_headers": self.default_headers,
+            "key_in_body": self.key_in_body,
+            "allow_insecure_http": self.allow_insecure_http,
+        }
+
+    def _client(self) -> ModelsLabClient:
+        return self._clients.sync(
+            lambda: ModelsLabClient(**self._client_args(), http_client=self.http_client)
+        )
+
+    async def _aclient(self) -> AsyncModelsLabClient:
+        return await self._clients.async_(
+            lambda: AsyncModelsLabClient(**self._client_args(), http_client=self.http_async_client)
+        )
+
+    # ------------------------------------------------------------------ generation
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, api_format, timeout = self._prepare(messages, stop, kwargs)
+        with translated():
+            completion = self._client().chat(request, api_format=api_format, timeout=timeout)
+        return completion_to_result(completion, model=request["model"])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, api_format, timeout = self._prepare(messages, stop, kwargs)
+        with translated():
+            client = await self._aclient()
+            completion = await client.chat(request, api_format=api_format, timeout=timeout)
+        return completion_to_result(completion, model=request["model"])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        request, api_format, timeout = self._prepare(messages, stop, kwargs)
+        state = StreamState.for_request(request, v1=self.output_version == "v1")
+        with translated():
+            stream = self._client().stream_chat(request, api_format=api_format, timeout=timeout)
+            with stream:
+                for delta in stream:
+                    chunk = delta_to_chunk(delta, state)
+                    if chunk is not None:
+                        if run_manager:
+                            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request, api_format, timeout = self._prepare(messages, stop, kwargs)
+        state = StreamState.for_request(request, v1=self.output_version == "v1")
+        with translated():
+            client = await self._aclient()
+            stream = await client.stream_chat(request, api_format=api_format, timeout=timeout)
+            try:
+                async for delta in stream:
+                    chunk = delta_to_chunk(delta, state)
+                    if chunk is not None:
+                        if run_manager:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+            finally:
+                await stream.aclose()
+
+    # ------------------------------------------------------------------ tools & structure
+
+    def bind_tools(
+        self,
+        tools: Sequence[ToolLike],
+        *,
+        tool_choice: str | bool | dict[str, Any] | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (LangChain tools, functions, pydantic / TypedDict classes, JSON schemas).
+
+        Args:
+            tools: The tools the model may call.
+            tool_choice: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` (must call
+                one), a tool's name (must call that one), or an OpenAI / Anthropic dict.
+            strict: Ask for arguments that match each schema exactly.
+            parallel_tool_calls: Allow (or forbid) several calls in one answer.
+            **kwargs: Further call arguments (e.g. ``response_format``).
+        """
+        formatted = format_tools(tools, strict=strict)
+        choice = normalize_tool_choice(tool_choice, formatted)
+        if choice is not None:
+            kwargs["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: Literal["function_calling", "json_mode", "json_schema"] = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Return a runnable whose output matches ``schema``.
+
+        Args:
+            schema: A pydantic class, TypedDict class or JSON schema (optional for
+                ``json_mode``).
+            method: ``"function_calling"`` (a forced tool call), ``"json_mode"``
+                (``response_format={"type": "json_object"}``; say "JSON" in the prompt) or
+                ``"json_schema"`` (``response_format`` with the schema; falls back to function
+                calling for models the catalog marks as not supporting it). With
+                ``api_format="anthropic"`` both JSON methods use a forced tool call.
+            include_raw: Return ``{"raw", "parsed", "parsing_error"}`` instead of raising on
+                a parsing error.
+            strict: Ask the server to enforce the schema exactly.
+            **kwargs: Not supported; raises ``ValueError``.
+        """
+        if kwargs:
+            msg = f"Received unsupported arguments {kwargs}"
+            raise ValueError(msg)
+        from ._structured import structured_output  # output parsers load only when needed
+
+        return structured_output(
+            self,
+            schema,
+            method=method,
+            include_raw=include_raw,
+            strict=strict,
+            json_schema_supported=get_model_info(self.model).json_schema,
+            response_format_supported=self.api_format != "anthropic",
+        )
+
+    # ------------------------------------------------------------------ tokens
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """Count input tokens with the API's count-tokens endpoint.
+
+        Falls back to LangChain's local estimate when the endpoint is unavailable (no key,
+        no network, an older deployment without the route).
+        """
+        request: ChatRequest = {"model": self.model, "messages": convert_messages(messages)}
+        if tools:
+            request["tools"] = format_tools(tools)
+        try:
+            return self._client().count_tokens(request)
+        except ModelsLabError as exc:
+            logger.debug("count_tokens unavailable (%s); estimating locally.", type(exc).__name__)
+            return count_tokens_approximately(messages, tools=list(tools) if tools else None)
+
+    def get_num_tokens(self, text: str) -> int:
+        """Count the tokens of ``text`` sent as one user message."""
+        return self.get_num_tokens_from_messages([HumanMessage(content=text)])
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close the HTTP clients this model created (it creates new ones if used again)."""
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        """Close this event loop's async client and the sync client."""
+        await self._clients.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # Neither the key nor the caller's HTTP clients travel: clients hold sockets and locks,
+        # and a key must not be written into a pickle. Unpickling re-reads the environment.
+        return without_fields(super().__getstate__(), "api_key", "http_client", "http_async_client")
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        if self.api_key is None:
+            self.__dict__["api_key"] = secret_from_env("MODELSLAB_API_KEY", default=None)()
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        memo = {} if memo is None else memo
+        # Shared, never copied: the caller's HTTP clients and rate limiter hold locks.
+        for shared in (self.http_client, self.http_async_client, self.rate_limiter):
+            if shared is not None:
+                memo[id(shared)] = shared
+        return super().__deepcopy__(memo)

@@ -1,0 +1,101 @@
+"""langchain-tests standard suites: unit (no network) and integration (the local server).
+
+The integration suite runs twice, over Chat Completions and over the Anthropic-format
+Messages endpoint, against the project's ModelsLab-compatible server on real loopback HTTP.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from langchain_tests.conftest import base_vcr_config
+from langchain_tests.unit_tests import ChatModelUnitTests
+from lc_helpers import FullFeatureSuite
+
+from langchain_modelslab import ChatModelsLab
+
+# The only files the standard tests download; each is served by the local server instead.
+OFFLINE_ASSETS = {
+    "https://raw.githubusercontent.com/langchain-ai/docs/4d11d08b6b0e210bd456943f7a22febbd168b543"
+    "/src/images/agentic-rag-output.png": "image.png",
+}
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, Any]:
+    """Cassettes for ``test_stream_time``, recorded once from the local server.
+
+    They are matched by method and path: the server's port changes from run to run. Key
+    headers are replaced by ``PLACEHOLDER`` (the key is never put in the body by default).
+    """
+    return {
+        **base_vcr_config(),
+        "match_on": ["method", "path"],
+        "cassette_library_dir": str(Path(__file__).parent / "cassettes"),
+    }
+
+
+class TestChatModelsLabUnit(ChatModelUnitTests):
+    """Construction, binding and tracing parameters; sockets are disabled."""
+
+    @pytest.fixture(autouse=True)
+    def _offline(self, no_network: None) -> None:
+        """The unit suite must not touch the network."""
+
+    @property
+    def chat_model_class(self) -> type[ChatModelsLab]:
+        return ChatModelsLab
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"model": "baidu-ernie-4.5-vl-28b-a3b"}
+
+    @property
+    def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
+        return (
+            {"MODELSLAB_API_KEY": "env-key", "MODELSLAB_BASE_URL": "https://proxy.example/v7"},
+            {},
+            {"api_key": "env-key", "base_url": "https://proxy.example/v7"},
+        )
+
+
+class _Integration(FullFeatureSuite):
+    """The suite against the local server; ``api_format`` picks the endpoint."""
+
+    api_format = "openai"
+
+    @pytest.fixture(autouse=True)
+    def _local_server(self, server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        # Some tests build models from chat_model_params alone: point the environment there.
+        monkeypatch.setenv("MODELSLAB_API_KEY", server.api_key)
+        monkeypatch.setenv("MODELSLAB_BASE_URL", server.base_url)
+        real_get = httpx.get
+
+        def get(url: Any, *args: Any, **kwargs: Any) -> httpx.Response:
+            name = OFFLINE_ASSETS.get(str(url))
+            if name is None:
+                raise AssertionError(f"unexpected download in an offline test: {url}")
+            return real_get(f"{server.url}/assets/{name}", *args, **kwargs)
+
+        monkeypatch.setattr(httpx, "get", get)
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {**super().chat_model_params, "max_retries": 0, "api_format": self.api_format}
+
+    @property
+    def enable_vcr_tests(self) -> bool:
+        return True
+
+
+class TestChatModelsLabIntegration(_Integration):
+    """Over Chat Completions (``/chat/completions``)."""
+
+
+class TestChatModelsLabAnthropicFormat(_Integration):
+    """The same suite over the Anthropic-format Messages endpoint (``/v1/messages``)."""
+
+    api_format = "anthropic"
