@@ -1,1 +1,13 @@
-"""Placeholder."""
+"""ModelsLab's LLM API for LlamaIndex.
+
+``ModelsLabLLM`` is a ``FunctionCallingLLM`` over the shared ``modelslab_transport``: use it as
+``Settings.llm``, in query and chat engines, and in agents. ``HashEmbedding`` is an offline,
+deterministic embedding for demos and tests.
+"""
+
+from __future__ import annotations
+
+from ._llm import ModelsLabLLM
+from .embeddings import HashEmbedding
+
+__all__ = ["HashEmbedding", "ModelsLabLLM"]

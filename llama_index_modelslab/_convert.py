@@ -1,0 +1,234 @@
+"""Pure converters, request side: LlamaIndex messages -> the transport's OpenAI-shaped request.
+
+Nothing here does I/O except reading a local image file or in-memory image bytes named by an
+``ImageBlock``: image URLs are passed through untouched so that no download happens in the
+client (the API fetches them).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+import filetype  # type: ignore[import-untyped]
+from llama_index.core.base.llms.types import (
+    CachePoint,
+    ChatMessage,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from modelslab_transport import ChatRequest
+
+if TYPE_CHECKING:
+    from modelslab_transport import ChatMessage as WireMessage
+    from modelslab_transport import ContentPart
+
+    # Not re-exported by the transport package; used for annotations only.
+    from modelslab_transport._types import ImageURL, WireToolCall
+
+_ROLES: dict[str, str] = {
+    MessageRole.SYSTEM.value: "system",
+    MessageRole.DEVELOPER.value: "developer",
+    MessageRole.USER.value: "user",
+    MessageRole.ASSISTANT.value: "assistant",
+    MessageRole.TOOL.value: "tool",
+    # Legacy and provider-specific spellings of the same two roles.
+    MessageRole.FUNCTION.value: "tool",
+    MessageRole.CHATBOT.value: "assistant",
+    MessageRole.MODEL.value: "assistant",
+}
+
+# Keys of ChatRequest a caller may set per call; anything else goes into ``extra_body``.
+_REQUEST_KEYS = frozenset(ChatRequest.__required_keys__ | ChatRequest.__optional_keys__) - {
+    "messages",
+    "extra_body",
+}
+# Keyword arguments that steer LlamaIndex or the transport, never sent in the body.
+_NOT_SENT = frozenset(
+    {"tool_required", "allow_parallel_tool_calls", "verbose", "formatted", "timeout"}
+)
+
+
+# ----------------------------------------------------------------------------- messages
+
+
+def to_wire_messages(messages: Sequence[ChatMessage]) -> list[WireMessage]:
+    """Convert LlamaIndex chat messages to OpenAI-shaped messages (the caller's are untouched).
+
+    Raises:
+        ValueError: A message holds a block the ModelsLab API cannot take (audio, video,
+            documents), or a tool message lacks its ``tool_call_id``.
+    """
+    return [to_wire_message(m) for m in messages]
+
+
+def to_wire_message(message: ChatMessage) -> WireMessage:
+    """Convert one LlamaIndex chat message (see :func:`to_wire_messages`)."""
+    role = _ROLES.get(message.role.value, message.role.value)
+    if role == "assistant":
+        return _assistant_message(message)
+    if role == "tool":
+        return _tool_message(message)
+    if role == "user":
+        return {"role": "user", "content": _user_content(message)}
+    return cast("WireMessage", {"role": role, "content": _text_only(message)})
+
+
+def _user_content(message: ChatMessage) -> str | list[ContentPart]:
+    parts: list[ContentPart] = []
+    has_image = False
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            parts.append({"type": "text", "text": block.text})
+        elif isinstance(block, ImageBlock):
+            parts.append({"type": "image_url", "image_url": image_url(block)})
+            has_image = True
+        elif not isinstance(block, CachePoint):
+            raise _unsupported(block.block_type, message)
+    if has_image:
+        return parts
+    # Text-only: one string, joined like ``ChatMessage.content`` joins text blocks.
+    return "\n".join(p["text"] for p in parts)
+
+
+def _text_only(message: ChatMessage) -> str:
+    texts: list[str] = []
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            texts.append(block.text)
+        elif not isinstance(block, (CachePoint, ThinkingBlock)):
+            raise _unsupported(block.block_type, message)
+    return "\n".join(texts)
+
+
+def _tool_message(message: ChatMessage) -> WireMessage:
+    call_id = message.additional_kwargs.get("tool_call_id")
+    if not call_id:
+        raise ValueError(
+            "A tool message needs additional_kwargs['tool_call_id'] naming the call it answers."
+        )
+    # Tool results are text on the wire; a tool's non-text output cannot be sent back.
+    texts = [b.text for b in message.blocks if isinstance(b, TextBlock)]
+    return {"role": "tool", "content": "\n".join(texts), "tool_call_id": str(call_id)}
+
+
+def _assistant_message(message: ChatMessage) -> WireMessage:
+    texts: list[str] = []
+    thoughts: list[str] = []
+    calls: list[WireToolCall] = []
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            texts.append(block.text)
+        elif isinstance(block, ThinkingBlock):
+            if block.content:
+                thoughts.append(block.content)
+        elif isinstance(block, ToolCallBlock):
+            calls.append(_wire_call(block))
+        elif not isinstance(block, CachePoint):
+            raise _unsupported(block.block_type, message)
+    if not calls:
+        calls = [_legacy_call(c) for c in message.additional_kwargs.get("tool_calls") or ()]
+    text = "\n".join(texts)
+    out: WireMessage = {"role": "assistant", "content": text if text or not calls else None}
+    if calls:
+        out["tool_calls"] = calls
+    if thoughts:
+        # Replayed so reasoning models keep their chain of thought across tool turns.
+        out["reasoning_content"] = "".join(thoughts)
+    return out
+
+
+def _wire_call(block: ToolCallBlock) -> WireToolCall:
+    args = block.tool_kwargs
+    arguments = args if isinstance(args, str) else json.dumps(args)
+    return {
+        "id": block.tool_call_id or "",
+        "type": "function",
+        "function": {"name": block.tool_name, "arguments": arguments},
+    }
+
+
+def _legacy_call(call: Any) -> WireToolCall:
+    """Read a tool call stored in ``additional_kwargs["tool_calls"]`` (dict or SDK object)."""
+    data = call.model_dump() if hasattr(call, "model_dump") else call
+    function = data.get("function") or {}
+    arguments = function.get("arguments") or "{}"
+    return {
+        "id": str(data.get("id") or ""),
+        "type": "function",
+        "function": {
+            "name": str(function.get("name") or ""),
+            "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments),
+        },
+    }
+
+
+def image_url(block: ImageBlock) -> ImageURL:
+    """Turn an ``ImageBlock`` into the API's ``image_url`` payload.
+
+    ``http(s)://`` and ``data:`` URLs pass through; a path or raw bytes become a base64
+    ``data:`` URL. ``detail`` is sent only when set, since some hosts reject the key.
+
+    Raises:
+        ValueError: The block holds no image, or its image type cannot be determined.
+    """
+    if block.url is not None and str(block.url).split(":", 1)[0] in ("http", "https", "data"):
+        out: ImageURL = {"url": str(block.url)}
+    elif block.image is not None or block.path is not None:
+        data = block.resolve_image(as_base64=False).read()
+        mimetype = block.image_mimetype or filetype.guess_mime(data)
+        if not mimetype:
+            raise ValueError(
+                "Cannot determine the type of an ImageBlock's image; set image_mimetype."
+            )
+        encoded = base64.b64encode(data).decode("ascii")
+        out = {"url": f"data:{mimetype};base64,{encoded}"}
+    else:
+        raise ValueError("An ImageBlock needs a url (http, https or data), a path or image bytes.")
+    if block.detail:
+        out["detail"] = block.detail
+    return out
+
+
+def _unsupported(block_type: str, message: ChatMessage) -> ValueError:
+    return ValueError(
+        f"ModelsLab chat does not accept {block_type!r} blocks "
+        f"(in a {message.role.value} message); use text and image blocks."
+    )
+
+
+# ----------------------------------------------------------------------------- requests
+
+
+def build_request(
+    model: str,
+    messages: list[WireMessage],
+    defaults: Mapping[str, Any],
+    kwargs: Mapping[str, Any],
+) -> ChatRequest:
+    """Assemble a :class:`ChatRequest` from instance defaults and per-call keyword arguments.
+
+    Per-call values win over defaults; ``None`` means "not set". Known request keys become
+    request fields, ``extra_body`` and unknown keys are merged into the wire body as-is.
+    """
+    request: dict[str, Any] = {"model": model, "messages": messages}
+    extra: dict[str, Any] = {}
+    for source in (defaults, kwargs):
+        for key, value in source.items():
+            if value is None or key in _NOT_SENT:
+                continue
+            if key == "extra_body":
+                extra.update(value)
+            elif key in _REQUEST_KEYS:
+                request[key] = value
+            else:
+                extra[key] = value
+    if extra:
+        request["extra_body"] = extra
+    return cast("ChatRequest", request)

@@ -1,0 +1,377 @@
+"""``ModelsLabLLM``: ModelsLab's v7 LLM API as a LlamaIndex ``FunctionCallingLLM``."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncGenerator, Generator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+
+from modelslab_transport import (
+    DEFAULT_MODEL,
+    ApiFormat,
+    AsyncModelsLabClient,
+    ChatRequest,
+    ModelsLabClient,
+    default_max_tokens,
+    get_model_info,
+)
+from modelslab_transport import context_window as catalog_context_window
+
+from ._clients import ClientPool
+from ._convert import build_request, to_wire_messages
+from ._responses import chat_to_completion_response, completion_to_chat_response
+from ._stream import StreamAccumulator
+from ._structured import StructuredOutputLLM
+from ._tools import calls_tools, force_single_tool_call, prepare_chat_with_tools, tool_selections
+
+if TYPE_CHECKING:
+    import httpx
+    from llama_index.core.tools.types import BaseTool
+
+    from modelslab_transport import AsyncStream, Stream
+
+
+class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
+    """ModelsLab's LLM API (``/api/v7/llm``) for LlamaIndex: chat, tools, vision, streaming.
+
+    Works as ``Settings.llm`` and in query engines, chat engines and agents (``FunctionAgent``,
+    ``ReActAgent``, ``AgentWorkflow``). Context window, output size and capabilities come from
+    the transport's model catalog and can each be overridden.
+
+    Example:
+        ```python
+        from llama_index_modelslab import ModelsLabLLM
+
+        llm = ModelsLabLLM(model="baidu-ernie-4.5-vl-28b-a3b")  # key from MODELSLAB_API_KEY
+        print(llm.complete("Say hello").text)
+        ```
+
+    Args:
+        model: The ModelsLab model id.
+        api_key: The API key; defaults to the ``MODELSLAB_API_KEY`` environment variable. Never
+            serialized, shown or logged.
+        base_url: API base; defaults to ``MODELSLAB_BASE_URL``, then the public v7 endpoint.
+        api_format: ``"openai"`` (Chat Completions) or ``"anthropic"`` (Messages endpoint).
+        temperature: Sampling temperature; ``None`` leaves it to the API.
+        max_tokens: Most tokens per answer; ``None`` uses the catalog's default for the model.
+        context_window: Overrides the catalog's context window.
+        num_output: Overrides the number of output tokens reported to LlamaIndex.
+        is_chat_model: Reported to LlamaIndex (the API is chat-only; completions use chat).
+        is_function_calling_model: Overrides the catalog's tool-calling capability.
+        structured_output_method: How ``structured_predict`` and friends get structured
+            output: ``"function"`` (tool calling), ``"json_mode"``
+            (``response_format={"type": "json_object"}`` plus the schema in the prompt; with
+            ``api_format="anthropic"``, which has no JSON mode, the schema in the prompt only)
+            or ``"text"`` (prompt and parse).
+        timeout: Read timeout in seconds, also between streamed chunks.
+        connect_timeout: Connect timeout in seconds.
+        max_retries: Retries for failed requests (never once a stream has started).
+        max_concurrency: Most requests in flight at once per transport client (the sync one,
+            and the async one of each event loop); more wait for a slot. ``None``:
+            ``MODELSLAB_MAX_CONCURRENCY``, else 5; ``0``: unlimited.
+        default_headers: Extra HTTP headers (not serialized: they may carry credentials).
+        additional_kwargs: Extra request parameters sent with every call.
+        stream_usage: Ask for token usage when streaming.
+        http_client: An ``httpx.Client`` to send requests through (you close it).
+        async_http_client: An ``httpx.AsyncClient`` to send async requests through (you close
+            it, and use it on one event loop).
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, description="The ModelsLab model id.")
+    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    base_url: str | None = Field(default=None, description="API base URL.")
+    api_format: ApiFormat = Field(default="openai", description="openai or anthropic.")
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(default=None, gt=0)
+    context_window: int | None = Field(default=None, gt=0)
+    num_output: int | None = Field(default=None, gt=0)
+    is_chat_model: bool = Field(default=True)
+    is_function_calling_model: bool | None = Field(default=None)
+    timeout: float | None = Field(default=None, gt=0)
+    connect_timeout: float | None = Field(default=None, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    max_concurrency: int | None = Field(default=None, ge=0)
+    default_headers: dict[str, str] | None = Field(default=None, exclude=True, repr=False)
+    additional_kwargs: dict[str, Any] = Field(default_factory=dict)
+    stream_usage: bool = Field(default=True)
+
+    _clients: ClientPool = PrivateAttr()
+
+    def __init__(
+        self,
+        *,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        **data: Any,
+    ) -> None:
+        super().__init__(**data)
+        self._clients = ClientPool(http_client, async_http_client)
+
+    def __copy__(self) -> ModelsLabLLM:
+        # pydantic's shallow copy would share the connection pool; a copy gets its own.
+        clone = super().__copy__()
+        clone._clients = copy.copy(self._clients)
+        return clone
+
+    @classmethod
+    def class_name(cls) -> str:
+        """Name used in serialization and events."""
+        return "ModelsLabLLM"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """What LlamaIndex needs to know about the model, from the catalog unless overridden."""
+        calling = self.is_function_calling_model
+        return LLMMetadata(
+            context_window=self.context_window or catalog_context_window(self.model),
+            num_output=self.num_output or self.max_tokens or default_max_tokens(self.model),
+            is_chat_model=self.is_chat_model,
+            is_function_calling_model=calls_tools(get_model_info(self.model))
+            if calling is None
+            else calling,
+            model_name=self.model,
+            system_role=MessageRole.SYSTEM,
+        )
+
+    # ------------------------------------------------------------------- lifecycle
+
+    def _client_settings(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "connect_timeout": self.connect_timeout,
+            "max_retries": self.max_retries,
+            "default_headers": self.default_headers,
+            "max_concurrency": self.max_concurrency,
+        }
+
+    def close(self) -> None:
+        """Close the sync HTTP client this instance created (injected clients stay open)."""
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        """Close the async HTTP client of the running event loop.
+
+        Not required with ``asyncio.run``: each loop's client is closed when the loop shuts
+        down.
+        """
+        await self._clients.aclose()
+
+    def __enter__(self) -> ModelsLabLLM:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ModelsLabLLM:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def _json_mode_available(self) -> bool:
+        return self.api_format == "openai"
+
+    def _sync_client(self) -> ModelsLabClient:
+        return self._clients.sync(self._client_settings)
+
+    async def _async_client(self) -> AsyncModelsLabClient:
+        return await self._clients.async_(self._client_settings)
+
+    # -------------------------------------------------------------------- requests
+
+    def _request(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], stream: bool = False
+    ) -> tuple[ChatRequest, dict[str, Any]]:
+        """The request, and the transport's per-call options (endpoint family, timeout)."""
+        options: dict[str, Any] = {"api_format": self.api_format}
+        # ``timeout`` is a per-call transport setting (build_request never sends it).
+        if kwargs.get("timeout") is not None:
+            options["timeout"] = kwargs["timeout"]
+        defaults: dict[str, Any] = {
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            **self.additional_kwargs,
+        }
+        if stream:
+            defaults["stream_usage"] = self.stream_usage
+        wire = to_wire_messages(messages)
+        return build_request(self.model, wire, defaults, kwargs), options
+
+    def _prompt_messages(self, prompt: str, formatted: bool) -> list[ChatMessage]:
+        to_prompt = self.completion_to_prompt
+        text = prompt if formatted or to_prompt is None else to_prompt(prompt)
+        return [ChatMessage(role=MessageRole.USER, content=text)]
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        request, options = self._request(messages, kwargs)
+        completion = self._sync_client().chat(request, **options)
+        return completion_to_chat_response(self.model, completion)
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        request, options = self._request(messages, kwargs)
+        client = await self._async_client()
+        completion = await client.chat(request, **options)
+        return completion_to_chat_response(self.model, completion)
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        # The request is sent here, not on first iteration, so HTTP errors surface at call time.
+        request, options = self._request(messages, kwargs, stream=True)
+        stream = self._sync_client().stream_chat(request, **options)
+        return _drain(stream, StreamAccumulator(self.model))
+
+    async def _astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        request, options = self._request(messages, kwargs, stream=True)
+        client = await self._async_client()
+        stream = await client.stream_chat(request, **options)
+        return _adrain(stream, StreamAccumulator(self.model))
+
+    # ------------------------------------------- public API (decorated exactly once)
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Send a chat and return the answer."""
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Send a chat and return the answer (async)."""
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Stream a chat: each response holds the whole message so far and the new ``delta``."""
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        """Stream a chat (async): await it to get an async generator of cumulative responses."""
+        return await self._astream_chat(messages, **kwargs)
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """Complete a prompt (sent as one user message)."""
+        response = self._chat(self._prompt_messages(prompt, formatted), **kwargs)
+        return chat_to_completion_response(response)
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        """Complete a prompt (async)."""
+        response = await self._achat(self._prompt_messages(prompt, formatted), **kwargs)
+        return chat_to_completion_response(response)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        """Stream a completion: cumulative ``text`` and the new ``delta``."""
+        responses = self._stream_chat(self._prompt_messages(prompt, formatted), **kwargs)
+        return (chat_to_completion_response(r) for r in responses)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        """Stream a completion (async): await it to get an async generator."""
+        responses = await self._astream_chat(self._prompt_messages(prompt, formatted), **kwargs)
+        return (chat_to_completion_response(r) async for r in responses)
+
+    # ------------------------------------------------------------------------ tools
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Build ``chat`` arguments for a tool-calling turn (core's hook)."""
+        prepared = prepare_chat_with_tools(
+            tools,
+            user_msg,
+            chat_history,
+            allow_parallel_tool_calls=allow_parallel_tool_calls,
+            tool_required=tool_required,
+            tool_choice=tool_choice,
+            strict=strict,
+        )
+        return {**kwargs, **prepared}
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep a single tool call unless parallel calls were allowed."""
+        if not allow_parallel_tool_calls:
+            force_single_tool_call(response)
+        return response
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """Return the tool calls of a response; partial streamed JSON is parsed leniently.
+
+        Raises:
+            ValueError: There is no tool call and ``error_on_no_tool_call`` is set.
+        """
+        return tool_selections(response, error_on_no_tool_call)
+
+    # ------------------------------------------------------------------------- cost
+
+    def estimate_cost(self, response: ChatResponse | CompletionResponse) -> float | None:
+        """Dollar cost of a response from its token usage and the catalog's prices.
+
+        Returns:
+            The cost, or ``None`` when the usage or the model's prices are unknown.
+        """
+        cost = response.additional_kwargs.get("cost")
+        return float(cost) if cost is not None else None
+
+
+def _drain(stream: Stream, accumulator: StreamAccumulator) -> Generator[ChatResponse, None, None]:
+    # ``with`` closes the HTTP response also when the consumer stops early.
+    with stream:
+        for delta in stream:
+            yield accumulator.feed(delta)
+
+
+async def _adrain(
+    stream: AsyncStream, accumulator: StreamAccumulator
+) -> AsyncGenerator[ChatResponse, None]:
+    async with stream:
+        async for delta in stream:
+            yield accumulator.feed(delta)

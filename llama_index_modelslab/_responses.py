@@ -1,0 +1,186 @@
+"""Pure converters, response side: transport answers -> LlamaIndex responses.
+
+One function, :func:`assistant_response`, builds every assistant ``ChatResponse`` (whole
+answers and each cumulative streamed one), so both paths have exactly the same shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    CompletionResponse,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from modelslab_transport import estimate_cost
+
+if TYPE_CHECKING:
+    from modelslab_transport import Completion, Usage
+
+    # Not re-exported by the transport package; used for annotations only.
+    from modelslab_transport._types import WireToolCall
+
+
+def fast_model(cls: type[Any]) -> Callable[..., Any]:
+    """Return a constructor for ``cls`` that takes every field and skips validation.
+
+    Streaming builds several response objects per event from values that are already
+    well-typed; pydantic's ``model_construct`` costs ~5 µs per object, this ~1 µs. It sets
+    exactly what ``model_construct`` sets, and falls back to it for a model with private
+    attributes or a post-init hook.
+    """
+    if cls.__private_attributes__ or cls.__pydantic_post_init__ is not None:
+        return cast("Callable[..., Any]", cls.model_construct)
+    names = frozenset(cls.model_fields)
+    fields_set = set(names)
+    new = object.__new__
+    set_attr = object.__setattr__
+
+    def make(**values: Any) -> Any:
+        if values.keys() != names:  # a field was added or renamed upstream
+            return cls.model_construct(**values)
+        obj = new(cls)
+        set_attr(obj, "__dict__", values)
+        set_attr(obj, "__pydantic_fields_set__", fields_set)
+        set_attr(obj, "__pydantic_extra__", None)
+        set_attr(obj, "__pydantic_private__", None)
+        return obj
+
+    return make
+
+
+_completion_response = fast_model(CompletionResponse)
+
+
+def parse_arguments(arguments: str) -> dict[str, Any] | str:
+    """Return tool arguments as a dict when they are a JSON object, else the raw string."""
+    try:
+        value = json.loads(arguments) if arguments else {}
+    except ValueError:
+        return arguments
+    return value if isinstance(value, dict) else arguments
+
+
+def usage_kwargs(model: str, usage: Usage | None) -> dict[str, Any]:
+    """Token counts in the keys LlamaIndex reads, plus the full usage and the dollar cost."""
+    if usage is None:
+        return {}
+    out: dict[str, Any] = {
+        "prompt_tokens": usage["input_tokens"],
+        "completion_tokens": usage["output_tokens"],
+        "total_tokens": usage["total_tokens"],
+        "usage": dict(usage),
+    }
+    cost = estimate_cost(model, usage)
+    if cost is not None:
+        out["cost"] = cost
+    return out
+
+
+_text_block = fast_model(TextBlock)
+_thinking_block = fast_model(ThinkingBlock)
+_tool_call_block = fast_model(ToolCallBlock)
+_message = fast_model(ChatMessage)
+_chat_response = fast_model(ChatResponse)
+
+
+def assistant_response(
+    text: str,
+    reasoning: str,
+    calls: Sequence[tuple[str, str, str]],
+    *,
+    parse: bool,
+    raw: Any,
+    delta: str | None,
+    extra: dict[str, Any],
+) -> ChatResponse:
+    """Build the ``ChatResponse`` of an assistant turn (whole or streamed so far).
+
+    Blocks: a ``ThinkingBlock`` for reasoning, one ``TextBlock`` (omitted when the turn only
+    calls tools, so ``content`` is ``None`` then), one ``ToolCallBlock`` per call; the calls
+    are also listed OpenAI-style in ``message.additional_kwargs["tool_calls"]``, which core's
+    streaming structured output reads.
+
+    Args:
+        text: The visible text.
+        reasoning: The reasoning text ("" for none).
+        calls: ``(id, name, arguments JSON text)`` per tool call.
+        parse: Parse arguments into a dict (a finished turn) or keep the (partial) text.
+        raw: The provider payload for ``ChatResponse.raw``.
+        delta: The new text of a streamed response (``None`` when not streaming).
+        extra: Response-level ``additional_kwargs`` (usage, cost, thinking delta...).
+    """
+    blocks: list[Any] = []
+    if reasoning:
+        blocks.append(
+            _thinking_block(
+                block_type="thinking", content=reasoning, num_tokens=None, additional_information={}
+            )
+        )
+    if text or not calls:
+        blocks.append(_text_block(block_type="text", text=text))
+    message_kwargs: dict[str, Any] = {}
+    if calls:
+        message_kwargs["tool_calls"] = _add_calls(blocks, calls, parse)
+    message = _message(role=MessageRole.ASSISTANT, additional_kwargs=message_kwargs, blocks=blocks)
+    result: ChatResponse = _chat_response(
+        message=message, raw=raw, delta=delta, logprobs=None, additional_kwargs=extra
+    )
+    return result
+
+
+def _add_calls(
+    blocks: list[Any], calls: Sequence[tuple[str, str, str]], parse: bool
+) -> list[WireToolCall]:
+    """Append a ``ToolCallBlock`` per call to ``blocks``; return the calls OpenAI-style."""
+    wire: list[WireToolCall] = []
+    for call_id, name, arguments in calls:
+        kwargs = parse_arguments(arguments) if parse else arguments
+        blocks.append(
+            _tool_call_block(
+                block_type="tool_call",
+                tool_call_id=call_id or None,
+                tool_name=name,
+                tool_kwargs=kwargs,
+            )
+        )
+        function = {"name": name, "arguments": arguments}
+        wire.append(cast("WireToolCall", {"id": call_id, "type": "function", "function": function}))
+    return wire
+
+
+def completion_to_chat_response(model: str, completion: Completion) -> ChatResponse:
+    """Convert the transport's non-streamed :class:`Completion` into a ``ChatResponse``."""
+    extra = usage_kwargs(completion["model"] or model, completion["usage"])
+    if completion["finish_reason"]:
+        extra["finish_reason"] = completion["finish_reason"]
+    calls = [(c["id"], c["name"], c["arguments"]) for c in completion["tool_calls"]]
+    return assistant_response(
+        completion["text"] or "",
+        completion["reasoning"] or "",
+        calls,
+        parse=True,
+        raw=completion["raw"],
+        delta=None,
+        extra=extra,
+    )
+
+
+def chat_to_completion_response(response: ChatResponse) -> CompletionResponse:
+    """Convert a ``ChatResponse`` into a ``CompletionResponse`` without mutating it."""
+    result: CompletionResponse = _completion_response(
+        text=response.message.content or "",
+        additional_kwargs={**response.message.additional_kwargs, **response.additional_kwargs},
+        raw=response.raw,
+        logprobs=None,
+        delta=response.delta,
+    )
+    return result

@@ -1,0 +1,104 @@
+"""Selectable structured output: tool calling, JSON mode, or prompt-and-parse.
+
+Core chooses the structured-output program from ``pydantic_program_mode`` (tool calling for a
+function-calling model, else prompt-and-parse). ``structured_output_method`` maps onto it, and
+JSON mode additionally sends ``response_format={"type": "json_object"}`` with the request the
+prompt-and-parse program makes, so the model must answer with JSON that the parser reads.
+The Messages (Anthropic-format) endpoint has no JSON mode: there JSON mode is prompt-and-parse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+from typing import TYPE_CHECKING, Any, Literal
+
+from llama_index.core.bridge.pydantic import Field, model_validator
+from llama_index.core.llms.llm import LLM
+from llama_index.core.types import Model, PydanticProgramMode
+
+if TYPE_CHECKING:
+    from llama_index.core.program.utils import FlexibleModel
+    from llama_index.core.prompts import PromptTemplate
+
+StructuredOutputMethod = Literal["function", "json_mode", "text"]
+
+_JSON_OBJECT = {"type": "json_object"}
+
+
+class StructuredOutputLLM(LLM):
+    """The part of ``ModelsLabLLM`` that selects how structured output is obtained."""
+
+    structured_output_method: StructuredOutputMethod = Field(
+        default="function",
+        description="function (tool calling), json_mode (response_format) or text (parse).",
+    )
+
+    @model_validator(mode="after")
+    def _apply_structured_output_method(self) -> StructuredOutputLLM:
+        # An explicitly chosen pydantic_program_mode wins over structured_output_method.
+        if (
+            self.pydantic_program_mode == PydanticProgramMode.DEFAULT
+            and self.structured_output_method != "function"
+        ):
+            self.pydantic_program_mode = PydanticProgramMode.LLM
+        return self
+
+    def _json_mode_available(self) -> bool:
+        """Whether requests can carry ``response_format`` (not on the Messages endpoint)."""
+        return True
+
+    def _structured_llm_kwargs(self, llm_kwargs: dict[str, Any] | None) -> dict[str, Any]:
+        kwargs = dict(llm_kwargs or {})
+        if (
+            self.structured_output_method == "json_mode"
+            and self.pydantic_program_mode == PydanticProgramMode.LLM
+            and self._json_mode_available()
+        ):
+            kwargs.setdefault("response_format", dict(_JSON_OBJECT))
+        return kwargs
+
+    def structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """Predict an instance of ``output_cls`` with the selected structured-output method."""
+        kwargs = self._structured_llm_kwargs(llm_kwargs)
+        result: Model = super().structured_predict(output_cls, prompt, kwargs, **prompt_args)
+        return result
+
+    async def astructured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """Async :meth:`structured_predict`."""
+        kwargs = self._structured_llm_kwargs(llm_kwargs)
+        result: Model = await super().astructured_predict(output_cls, prompt, kwargs, **prompt_args)
+        return result
+
+    def stream_structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[Model | FlexibleModel, None, None]:
+        """Stream partial instances of ``output_cls``; the last one is complete."""
+        kwargs = self._structured_llm_kwargs(llm_kwargs)
+        return super().stream_structured_predict(output_cls, prompt, kwargs, **prompt_args)
+
+    async def astream_structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[Model | FlexibleModel, None]:
+        """Async :meth:`stream_structured_predict`: await it to get an async generator."""
+        kwargs = self._structured_llm_kwargs(llm_kwargs)
+        return await super().astream_structured_predict(output_cls, prompt, kwargs, **prompt_args)

@@ -1,0 +1,133 @@
+"""Pure functions behind the tool-calling hooks of ``FunctionCallingLLM``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole, ToolCallBlock
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+    from modelslab_transport import ModelInfo, ToolSpec
+
+_CHOICES = frozenset({"auto", "none", "required"})
+
+
+def calls_tools(info: ModelInfo) -> bool:
+    """Whether to report a model as function-calling from its catalog entry.
+
+    Unknown (``None``) counts as capable: the API is OpenAI-compatible, and a wrong "no"
+    silently downgrades LlamaIndex agents to ReAct; ``is_function_calling_model`` overrides.
+    """
+    return info.tools is not False
+
+
+def tool_spec(tool: BaseTool, strict: bool | None = None) -> ToolSpec:
+    """Return the OpenAI-shaped definition of a LlamaIndex tool."""
+    spec: Any = tool.metadata.to_openai_tool(skip_length_check=True)
+    if strict is not None:
+        spec["function"]["strict"] = strict
+    return spec  # type: ignore[no-any-return]
+
+
+def resolve_tool_choice(tool_choice: str | dict[str, Any] | None, tool_required: bool) -> Any:
+    """Map LlamaIndex's ``tool_choice`` / ``tool_required`` to the API's ``tool_choice``.
+
+    ``None`` means "required" when a tool call is required, else "auto"; a bare tool name
+    forces that tool.
+    """
+    if tool_choice is None:
+        return "required" if tool_required else "auto"
+    if isinstance(tool_choice, dict) or tool_choice in _CHOICES:
+        return tool_choice
+    return {"type": "function", "function": {"name": tool_choice}}
+
+
+def prepare_chat_with_tools(
+    tools: Sequence[BaseTool],
+    user_msg: str | ChatMessage | None,
+    chat_history: Sequence[ChatMessage] | None,
+    *,
+    allow_parallel_tool_calls: bool,
+    tool_required: bool,
+    tool_choice: str | dict[str, Any] | None,
+    strict: bool | None,
+) -> dict[str, Any]:
+    """Build the ``chat`` keyword arguments for a tool-calling turn.
+
+    The caller's history list is copied, never appended to. Without tools no ``tool_choice``
+    is sent, so structured-output and plain paths never carry a forced choice.
+    """
+    messages = list(chat_history or [])
+    if isinstance(user_msg, str):
+        messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
+    elif user_msg is not None:
+        messages.append(user_msg)
+    out: dict[str, Any] = {"messages": messages}
+    if tools:
+        out["tools"] = [tool_spec(t, strict) for t in tools]
+        out["tool_choice"] = resolve_tool_choice(tool_choice, tool_required)
+        out["parallel_tool_calls"] = allow_parallel_tool_calls
+    return out
+
+
+def tool_selections(response: ChatResponse, error_on_no_tool_call: bool) -> list[ToolSelection]:
+    """Read the tool calls of a (possibly partial, streamed) response.
+
+    Arguments that are still incomplete JSON are parsed as far as they go; arguments that
+    cannot be parsed at all become ``{}``.
+
+    Raises:
+        ValueError: No tool call was found and ``error_on_no_tool_call`` is set.
+    """
+    blocks = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
+    if blocks:
+        calls = [(b.tool_call_id or "", b.tool_name, b.tool_kwargs) for b in blocks]
+    else:
+        calls = [
+            _from_kwargs(c) for c in response.message.additional_kwargs.get("tool_calls") or ()
+        ]
+    if not calls and error_on_no_tool_call:
+        raise ValueError("Expected at least one tool call, but the response contains none.")
+    return [ToolSelection(tool_id=i, tool_name=n, tool_kwargs=_as_dict(a)) for i, n, a in calls]
+
+
+def _from_kwargs(call: Any) -> tuple[str, str, Any]:
+    data = call.model_dump() if hasattr(call, "model_dump") else call
+    function = data.get("function") or {}
+    return str(data.get("id") or ""), str(function.get("name") or ""), function.get("arguments")
+
+
+def _as_dict(arguments: Any) -> dict[str, Any]:
+    if isinstance(arguments, dict):
+        return arguments
+    if not isinstance(arguments, str) or not arguments.strip():
+        return {}
+    try:
+        value = parse_partial_json(arguments)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def force_single_tool_call(response: ChatResponse) -> ChatResponse:
+    """Keep only the first tool call of a response (parallel calls were not allowed)."""
+    message = response.message
+    seen = False
+    kept = []
+    for block in message.blocks:
+        if isinstance(block, ToolCallBlock):
+            if seen:
+                continue
+            seen = True
+        kept.append(block)
+    message.blocks = kept
+    calls = message.additional_kwargs.get("tool_calls")
+    if isinstance(calls, list) and len(calls) > 1:
+        message.additional_kwargs["tool_calls"] = calls[:1]
+    return response

@@ -1,0 +1,308 @@
+"""Pure converters, request side: LlamaIndex messages -> OpenAI-shaped messages, requests."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    CacheControl,
+    CachePoint,
+    ChatMessage,
+    DocumentBlock,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from llama_index_modelslab._convert import (
+    build_request,
+    image_url,
+    to_wire_messages,
+)
+
+
+def make_png(width: int = 2, height: int = 3) -> bytes:
+    """A valid, tiny RGB PNG."""
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+PNG = make_png()
+PNG_DATA_URL = "data:image/png;base64," + base64.b64encode(PNG).decode()
+
+CASES: list[tuple[str, ChatMessage, dict[str, Any]]] = [
+    (
+        "system",
+        ChatMessage(role="system", content="be brief"),
+        {"role": "system", "content": "be brief"},
+    ),
+    (
+        "developer",
+        ChatMessage(role="developer", content="rules"),
+        {"role": "developer", "content": "rules"},
+    ),
+    ("user text", ChatMessage(role="user", content="hi"), {"role": "user", "content": "hi"}),
+    (
+        "user two texts joined like .content",
+        ChatMessage(role="user", blocks=[TextBlock(text="a"), TextBlock(text="b")]),
+        {"role": "user", "content": "a\nb"},
+    ),
+    (
+        "user empty",
+        ChatMessage(role="user", blocks=[]),
+        {"role": "user", "content": ""},
+    ),
+    (
+        "cache point ignored",
+        ChatMessage(
+            role="user",
+            blocks=[TextBlock(text="x"), CachePoint(cache_control=CacheControl(type="ephemeral"))],
+        ),
+        {"role": "user", "content": "x"},
+    ),
+    (
+        "user image url with detail",
+        ChatMessage(
+            role="user",
+            blocks=[
+                TextBlock(text="what?"),
+                ImageBlock(url="https://example.com/cat.png", detail="low"),
+            ],
+        ),
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "what?"},
+                {
+                    "type": "image_url",
+                    "image_url": {"url": "https://example.com/cat.png", "detail": "low"},
+                },
+            ],
+        },
+    ),
+    (
+        "user image bytes -> data url, no detail key",
+        ChatMessage(role="user", blocks=[ImageBlock(image=PNG)]),
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": PNG_DATA_URL}}]},
+    ),
+    (
+        "data url passes through",
+        ChatMessage(role="user", blocks=[ImageBlock(url=PNG_DATA_URL)]),
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": PNG_DATA_URL}}]},
+    ),
+    (
+        "assistant text",
+        ChatMessage(role="assistant", content="hello"),
+        {"role": "assistant", "content": "hello"},
+    ),
+    (
+        "chatbot and model roles are assistant",
+        ChatMessage(role=MessageRole.CHATBOT, content="yo"),
+        {"role": "assistant", "content": "yo"},
+    ),
+    (
+        "assistant tool call only -> content None, arguments JSON text",
+        ChatMessage(
+            role="assistant",
+            blocks=[ToolCallBlock(tool_call_id="c1", tool_name="add", tool_kwargs={"a": 1})],
+        ),
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "add", "arguments": '{"a": 1}'},
+                }
+            ],
+        },
+    ),
+    (
+        "assistant text + thinking + partial string arguments",
+        ChatMessage(
+            role="assistant",
+            blocks=[
+                ThinkingBlock(content="hmm"),
+                TextBlock(text="calling"),
+                ToolCallBlock(tool_call_id="c2", tool_name="f", tool_kwargs='{"x": 2}'),
+            ],
+        ),
+        {
+            "role": "assistant",
+            "content": "calling",
+            "reasoning_content": "hmm",
+            "tool_calls": [
+                {"id": "c2", "type": "function", "function": {"name": "f", "arguments": '{"x": 2}'}}
+            ],
+        },
+    ),
+    (
+        "legacy additional_kwargs tool_calls",
+        ChatMessage(
+            role="assistant",
+            content="",
+            additional_kwargs={
+                "tool_calls": [
+                    {"id": "c3", "type": "function", "function": {"name": "g", "arguments": {}}}
+                ]
+            },
+        ),
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c3", "type": "function", "function": {"name": "g", "arguments": "{}"}}
+            ],
+        },
+    ),
+    (
+        "tool result",
+        ChatMessage(role="tool", content="5", additional_kwargs={"tool_call_id": "c1"}),
+        {"role": "tool", "content": "5", "tool_call_id": "c1"},
+    ),
+    (
+        "legacy function role is a tool result",
+        ChatMessage(role="function", content="ok", additional_kwargs={"tool_call_id": "c9"}),
+        {"role": "tool", "content": "ok", "tool_call_id": "c9"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_to_wire_message(message: ChatMessage, expected: dict[str, Any]) -> None:
+    assert to_wire_messages([message]) == [expected]
+
+
+def test_image_from_path(tmp_path: Path) -> None:
+    path = tmp_path / "pixel.png"
+    path.write_bytes(PNG)
+    assert image_url(ImageBlock(path=path)) == {"url": PNG_DATA_URL}
+
+
+def test_image_without_known_type_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="image_mimetype"):
+        image_url(ImageBlock(image=b"not an image at all"))
+
+
+def test_image_block_without_source_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="ImageBlock needs"):
+        image_url(ImageBlock())
+
+
+@pytest.mark.parametrize(
+    "block",
+    [AudioBlock(audio=b"RIFF0000WAVE", format="wav"), DocumentBlock(data=b"%PDF-1.4 x")],
+    ids=["audio", "document"],
+)
+def test_unsupported_blocks_are_named(block: Any) -> None:
+    with pytest.raises(ValueError, match=repr(block.block_type)):
+        to_wire_messages([ChatMessage(role="user", blocks=[block])])
+
+
+def test_image_in_system_message_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"'image'.*system"):
+        to_wire_messages([ChatMessage(role="system", blocks=[ImageBlock(url="https://x/y.png")])])
+
+
+def test_tool_message_without_call_id_is_rejected() -> None:
+    with pytest.raises(ValueError, match="tool_call_id"):
+        to_wire_messages([ChatMessage(role="tool", content="5")])
+
+
+def test_callers_messages_are_not_mutated() -> None:
+    messages = [
+        ChatMessage(role="user", content="hi"),
+        ChatMessage(
+            role="assistant",
+            blocks=[ToolCallBlock(tool_call_id="c", tool_name="t", tool_kwargs={"a": [1]})],
+        ),
+    ]
+    before = copy.deepcopy([m.model_dump() for m in messages])
+    to_wire_messages(messages)
+    assert [m.model_dump() for m in messages] == before
+
+
+# ------------------------------------------------------------------------ requests
+
+MESSAGES: list[Any] = [{"role": "user", "content": "hi"}]
+
+
+@pytest.mark.parametrize(
+    ("defaults", "kwargs", "expected"),
+    [
+        ({}, {}, {"model": "m", "messages": MESSAGES}),
+        (
+            {"temperature": None, "max_tokens": None},
+            {},
+            {"model": "m", "messages": MESSAGES},
+        ),
+        (
+            {"temperature": 0.5, "max_tokens": 10},
+            {"temperature": 0.1},
+            {"model": "m", "messages": MESSAGES, "temperature": 0.1, "max_tokens": 10},
+        ),
+        (
+            {"top_k": 3, "custom_flag": True},
+            {"extra_body": {"x": 1}, "tool_choice": None},
+            {
+                "model": "m",
+                "messages": MESSAGES,
+                "top_k": 3,
+                "extra_body": {"custom_flag": True, "x": 1},
+            },
+        ),
+        (
+            {},
+            {
+                "tool_required": True,
+                "allow_parallel_tool_calls": True,
+                "verbose": True,
+                "timeout": 3.0,
+            },
+            {"model": "m", "messages": MESSAGES},
+        ),
+        (
+            {},
+            {"model": "other", "response_format": {"type": "json_object"}, "stop": ["\n"]},
+            {
+                "model": "other",
+                "messages": MESSAGES,
+                "response_format": {"type": "json_object"},
+                "stop": ["\n"],
+            },
+        ),
+    ],
+    ids=[
+        "bare",
+        "none-omitted",
+        "call-wins",
+        "unknown-to-extra-body",
+        "adapter-only",
+        "known-keys",
+    ],
+)
+def test_build_request(
+    defaults: dict[str, Any], kwargs: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    assert build_request("m", MESSAGES, defaults, kwargs) == expected

@@ -1,0 +1,182 @@
+"""Metadata from the catalog, overrides, serialization and secrets."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from typing import Any
+
+import pytest
+from li_fakes import KEY, MODEL, completion_body, user
+from llama_index.core.types import PydanticProgramMode
+
+from llama_index_modelslab import ModelsLabLLM
+from llama_index_modelslab._tools import calls_tools
+from modelslab_transport import ConfigurationError, ModelInfo
+
+
+def test_metadata_comes_from_the_catalog() -> None:
+    meta = ModelsLabLLM().metadata
+    assert meta.model_name == MODEL
+    assert meta.context_window == 30_000
+    assert meta.num_output == 1000
+    assert meta.is_chat_model is True
+    assert meta.is_function_calling_model is True
+
+
+def test_metadata_overrides() -> None:
+    meta = ModelsLabLLM(
+        model="openai-gpt-oss-120b",
+        context_window=4096,
+        num_output=256,
+        is_chat_model=False,
+        is_function_calling_model=False,
+    ).metadata
+    assert (meta.model_name, meta.context_window, meta.num_output) == (
+        "openai-gpt-oss-120b",
+        4096,
+        256,
+    )
+    assert (meta.is_chat_model, meta.is_function_calling_model) == (False, False)
+
+
+def test_num_output_follows_max_tokens() -> None:
+    assert ModelsLabLLM(max_tokens=333).metadata.num_output == 333
+
+
+@pytest.mark.parametrize(
+    ("tools", "expected"),
+    [(False, False), (True, True), (None, True)],
+    ids=["no", "yes", "unknown"],
+)
+def test_function_calling_from_catalog_entry(tools: bool | None, expected: bool) -> None:
+    assert calls_tools(ModelInfo(id="x", tools=tools)) is expected
+
+
+@pytest.mark.parametrize(
+    ("model", "window", "calling"),
+    [("mistralai-mixtral-8x7b-instruct", 32_768, True), ("google-gemma-3-27b-it", 8192, True)],
+)
+def test_metadata_per_model(model: str, window: int, calling: bool) -> None:
+    meta = ModelsLabLLM(model=model).metadata
+    assert (meta.context_window, meta.is_function_calling_model) == (window, calling)
+
+
+def test_unknown_model_gets_conservative_defaults() -> None:
+    meta = ModelsLabLLM(model="someone-new-model").metadata
+    assert (meta.context_window, meta.num_output) == (8192, 1000)
+
+
+@pytest.mark.parametrize(
+    ("method", "mode"),
+    [
+        ("function", PydanticProgramMode.DEFAULT),
+        ("json_mode", PydanticProgramMode.LLM),
+        ("text", PydanticProgramMode.LLM),
+    ],
+)
+def test_structured_output_method_selects_program(method: str, mode: PydanticProgramMode) -> None:
+    assert ModelsLabLLM(structured_output_method=method).pydantic_program_mode == mode
+
+
+def test_explicit_program_mode_wins() -> None:
+    llm = ModelsLabLLM(structured_output_method="text", pydantic_program_mode="function")
+    assert llm.pydantic_program_mode == PydanticProgramMode.FUNCTION
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"temperature": 3},
+        {"max_tokens": 0},
+        {"api_format": "gemini"},
+        {"structured_output_method": "xml"},
+        {"max_retries": -1},
+    ],
+)
+def test_invalid_settings_are_rejected(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        ModelsLabLLM(**bad)
+
+
+def test_class_name_and_import_path() -> None:
+    import llama_index_modelslab
+
+    assert ModelsLabLLM.class_name() == "ModelsLabLLM"
+    assert llama_index_modelslab.__all__ == ["HashEmbedding", "ModelsLabLLM"]
+
+
+# ------------------------------------------------------------------------- secrets
+
+
+def every_rendering(llm: ModelsLabLLM) -> list[str]:
+    return [
+        json.dumps(llm.to_dict()),
+        llm.to_json(),
+        json.dumps(llm.model_dump(), default=str),
+        repr(llm),
+        str(llm),
+        json.dumps(llm.to_payload(), default=str),
+    ]
+
+
+def test_key_never_serialized_or_shown() -> None:
+    llm = ModelsLabLLM(api_key=KEY, default_headers={"x-proxy-auth": "hdr-secret"})
+    for text in every_rendering(llm):
+        assert KEY not in text
+        assert "hdr-secret" not in text
+    data = llm.to_dict()
+    assert "api_key" not in data
+    assert data["class_name"] == "ModelsLabLLM"
+    assert data["model"] == MODEL
+
+
+def test_round_trip_keeps_settings_not_key() -> None:
+    llm = ModelsLabLLM(api_key=KEY, temperature=0.3, api_format="anthropic", max_tokens=50)
+    clone = ModelsLabLLM.from_json(llm.to_json())
+    assert (clone.temperature, clone.api_format, clone.max_tokens) == (0.3, "anthropic", 50)
+    assert clone.api_key is None
+
+
+def test_key_from_environment(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELSLAB_API_KEY", "env-key-abc")
+    llm, api = fake(completion_body(), api_key=None)
+    llm.chat(user("x"))
+    assert api.requests[0].headers["authorization"] == "Bearer env-key-abc"
+    assert "env-key-abc" not in llm.to_json()
+
+
+async def test_missing_key_fails_at_call_time(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MODELSLAB_API_KEY", raising=False)
+    llm, api = fake(completion_body(), api_key=None)  # construction works
+    with pytest.raises(ConfigurationError, match="MODELSLAB_API_KEY"):
+        llm.chat(user("x"))
+    with pytest.raises(ConfigurationError):
+        await llm.achat(user("x"))
+    assert api.requests == []
+
+
+# --------------------------------------------------------------------------- copies
+
+
+@pytest.mark.parametrize("how", ["model_copy", "copy", "deepcopy"])
+def test_copies_do_not_share_connections(fake: Any, how: str) -> None:
+    llm, api = fake(completion_body())
+    llm.chat(user("x"))  # the original now holds an open client
+    clone = {
+        "model_copy": lambda: llm.model_copy(update={"base_url": "https://other.test/v7"}),
+        "copy": lambda: copy.copy(llm),
+        "deepcopy": lambda: copy.deepcopy(llm),
+    }[how]()
+    clone.base_url = "https://other.test/v7"
+    clone.chat(user("x"))
+    assert [r.url.host for r in api.requests] == ["api.test", "other.test"]
+    assert clone.api_key == llm.api_key
+
+
+def test_pickle_round_trip(caplog: pytest.LogCaptureFixture) -> None:
+    llm = ModelsLabLLM(api_key=KEY, model="openai-gpt-oss-120b", temperature=0.5)
+    clone = pickle.loads(pickle.dumps(llm))
+    assert (clone.model, clone.temperature) == ("openai-gpt-oss-120b", 0.5)
+    assert not [r for r in caplog.records if "unpickleable" in r.getMessage()]
