@@ -59,10 +59,13 @@ class ChatModelsLab(BaseChatModel):
         from langchain_modelslab import ChatModelsLab
 
         model = ChatModelsLab(model="baidu-ernie-4.5-vl-28b-a3b", temperature=0)
-        model.invoke("Hello")
-        for chunk in model.stream("Tell me a story"):
+        print(model.invoke("Hello").text)
+        for chunk in model.stream("Count to 5."):
             print(chunk.text, end="")
         ```
+
+        More in ``notebooks/01_langchain_quickstart.ipynb`` (tools, an agent, structured
+        output, images) and ``notebooks/03_usage_and_cost.ipynb`` (tokens and dollars).
 
     Tools (``bind_tools``), structured output (``with_structured_output``: function calling,
     JSON mode, JSON schema), images (URL or base64), reasoning text, per-call ``model``
@@ -93,6 +96,11 @@ class ChatModelsLab(BaseChatModel):
     connect_timeout: float | None = None
     max_retries: int = 2
     """Retries on 408/409/429/5xx and connection failures, with backoff."""
+    max_concurrency: int | None = None
+    """Most requests in flight at once per transport client (the sync one, and the async one
+    of each event loop); more wait for a slot. ``None``: ``MODELSLAB_MAX_CONCURRENCY``, else
+    5; ``0``: unlimited. Not the same as ``batch(config={"max_concurrency": ...})``, which
+    bounds LangChain's worker threads/tasks."""
     api_key: SecretStr | None = Field(
         default_factory=secret_from_env("MODELSLAB_API_KEY", default=None)
     )
@@ -180,6 +188,7 @@ class ChatModelsLab(BaseChatModel):
             "default_headers": self.default_headers,
             "key_in_body": self.key_in_body,
             "allow_insecure_http": self.allow_insecure_http,
+            "max_concurrency": self.max_concurrency,
         }
 
     def _client(self) -> ModelsLabClient:

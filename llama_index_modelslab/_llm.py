@@ -62,10 +62,14 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
         print(llm.complete("Say hello").text)
         ```
 
+        More in ``notebooks/02_llama_index_quickstart.ipynb`` (RAG, an agent with tools,
+        structured prediction) and ``notebooks/03_usage_and_cost.ipynb`` (tokens and dollars).
+
     Args:
         model: The ModelsLab model id.
         api_key: The API key; defaults to the ``MODELSLAB_API_KEY`` environment variable. Never
-            serialized, shown or logged.
+            serialized, pickled, shown or logged (an unpickled LLM reads the environment of
+            the process it lands in).
         base_url: API base; defaults to ``MODELSLAB_BASE_URL``, then the public v7 endpoint.
         api_format: ``"openai"`` (Chat Completions) or ``"anthropic"`` (Messages endpoint).
         temperature: Sampling temperature; ``None`` leaves it to the API.
@@ -128,6 +132,12 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
         clone = super().__copy__()
         clone._clients = copy.copy(self._clients)
         return clone
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # A key must not be written into a pickle; without one, the transport falls back to
+        # MODELSLAB_API_KEY when the unpickled LLM makes its first call.
+        state = super().__getstate__()
+        return {**state, "__dict__": {**state["__dict__"], "api_key": None}}
 
     @classmethod
     def class_name(cls) -> str:

@@ -44,6 +44,7 @@ from ._errors import (
     StreamTruncatedError,
     UnprocessableEntityError,
 )
+from ._limit import DEFAULT_MAX_CONCURRENCY
 from ._types import (
     JSON,
     ApiFormat,
@@ -67,6 +68,7 @@ from ._types import (
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_MODEL",
     "JSON",
     "APIConnectionError",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import random as _random_module
 import time
@@ -16,19 +17,33 @@ from pydantic import SecretStr
 from ._base import MODELS_FALLBACK_PATH, BaseClient, Call, translate_httpx_errors
 from ._error_map import request_id_from
 from ._errors import APIError, ConfigurationError, NotFoundError, scrub
+from ._limit import AsyncLimiter, Slot, pool_limits
 from ._stream import StreamParser
 from ._types import ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
 
 __all__ = ["AsyncModelsLabClient", "AsyncStream"]
 
+# Closing tasks of abandoned streams: the loop keeps only weak references to tasks.
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
+def _close_abandoned(response: httpx.Response) -> None:
+    """Close an abandoned stream's response, on the loop that owns its connection."""
+    if not response.is_closed:
+        task = asyncio.ensure_future(response.aclose())
+        _CLOSING.add(task)
+        task.add_done_callback(_CLOSING.discard)
+
 
 class AsyncStream(AsyncIterator[StreamDelta]):
     """A streamed answer: ``async for`` it for :class:`StreamDelta` events.
 
-    The HTTP response is closed when iteration ends or fails, and by :meth:`aclose` (also by
-    ``async with``). Close a stream you stop reading early: an async response cannot be
-    closed from a finalizer. Nothing is retried once a stream was returned; the read timeout
-    applies to the wait for each chunk.
+    The HTTP response is closed, and the client's concurrency slot given back, when iteration
+    ends or fails, and by :meth:`aclose` (also by ``async with``). Close a stream you stop
+    reading early: an async response cannot be closed inside a finalizer, so a stream that is
+    garbage-collected unclosed gives its slot back at once and has its response closed by
+    its event loop soon after (if that loop still runs). Nothing is retried once a stream
+    was returned; the read timeout applies to the wait for each chunk.
 
     Attributes:
         response: The underlying ``httpx.Response`` (status, headers).
@@ -41,9 +56,15 @@ class AsyncStream(AsyncIterator[StreamDelta]):
         preloaded: list[StreamDelta] | None = None,
         *,
         secret: str | None = None,
+        slot: Slot | None = None,
     ) -> None:
         self.response = response
+        self._slot = slot or Slot(None)
         self._iterator = self._iterate(parser, preloaded, secret)
+        try:  # the loop that owns the connection, for closing an abandoned stream
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
 
     def __aiter__(self) -> AsyncIterator[StreamDelta]:
         return self
@@ -75,12 +96,31 @@ class AsyncStream(AsyncIterator[StreamDelta]):
             scrub(exc, secret)
             raise
         finally:
-            await self.response.aclose()
+            try:
+                await self.response.aclose()
+            finally:
+                self._slot.release()
 
     async def aclose(self) -> None:
-        """Stop the stream and release the connection (safe to call twice)."""
-        await self._iterator.aclose()
-        await self.response.aclose()
+        """Stop the stream, release the connection and the budget slot (safe to call twice)."""
+        try:
+            await self._iterator.aclose()
+            await self.response.aclose()
+        finally:
+            self._slot.release()
+
+    def __del__(self) -> None:
+        # An abandoned stream must not shrink the client's budget for good. Its connection
+        # is closed by the loop's async-generator finalizer if iteration had started.
+        slot = getattr(self, "_slot", None)
+        if slot is not None and slot.held:
+            slot.release_threadsafe()
+        # A stream dropped before it was iterated has no generator for the loop to finalize:
+        # its response (and pooled connection) would stay open until the client closes.
+        response, loop = getattr(self, "response", None), getattr(self, "_loop", None)
+        if response is not None and loop is not None and not response.is_closed:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(_close_abandoned, response)
 
     async def __aenter__(self) -> AsyncStream:
         return self
@@ -98,7 +138,31 @@ class AsyncModelsLabClient(BaseClient):
     """Asynchronous ModelsLab LLM client; arguments as :class:`ModelsLabClient`.
 
     ``http_client`` is an ``httpx.AsyncClient`` and ``transport`` an
-    ``httpx.AsyncBaseTransport``.
+    ``httpx.AsyncBaseTransport``. ``max_concurrency`` bounds the requests in flight across
+    the coroutines using this client (an open stream counts until it is closed).
+
+    Example:
+        ```python
+        import asyncio
+
+        from modelslab_transport import AsyncModelsLabClient
+
+
+        async def main() -> None:
+            async with AsyncModelsLabClient() as client:  # key from MODELSLAB_API_KEY
+                request = {
+                    "model": "baidu-ernie-4.5-vl-28b-a3b",
+                    "messages": [{"role": "user", "content": "Count to 5."}],
+                }
+                async with await client.stream_chat(request) as stream:
+                    async for delta in stream:
+                        print(delta.get("text", ""), end="")
+
+
+        asyncio.run(main())
+        ```
+
+        More in ``notebooks/03_usage_and_cost.ipynb``.
     """
 
     def __init__(
@@ -112,6 +176,7 @@ class AsyncModelsLabClient(BaseClient):
         default_headers: Mapping[str, str] | None = None,
         key_in_body: bool = False,
         allow_insecure_http: bool = False,
+        max_concurrency: int | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         _sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -121,38 +186,49 @@ class AsyncModelsLabClient(BaseClient):
         super().__init__(
             api_key, base_url=base_url, timeout=timeout, connect_timeout=connect_timeout,
             max_retries=max_retries, default_headers=default_headers, key_in_body=key_in_body,
-            allow_insecure_http=allow_insecure_http, random=_random, clock=_clock,
+            allow_insecure_http=allow_insecure_http, max_concurrency=max_concurrency,
+            random=_random, clock=_clock,
         )  # fmt: skip
         if http_client is not None and transport is not None:
             raise ConfigurationError("Pass either http_client or transport, not both.")
         self._sleep = _sleep
+        self._limiter = AsyncLimiter(self._config.max_concurrency)
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
-            transport=transport, timeout=self._config.timeout
+            transport=transport,
+            timeout=self._config.timeout,
+            limits=pool_limits(self._config.max_concurrency),
         )
 
     # ---------------------------------------------------------------- the I/O loop
 
-    async def _attempt(self, call: Call) -> httpx.Response:
+    async def _attempt(self, call: Call) -> tuple[httpx.Response, Slot | None]:
+        """Send once; an event stream is returned open with the slot it holds."""
         request = self._build_request(self._http, call)
-        with translate_httpx_errors(before_response=True):
-            response = await self._http.send(request, stream=True)
-        if self._keeps_open(call, response):
-            return response
+        slot = await self._limiter.acquire()
         try:
-            with translate_httpx_errors(before_response=False):
-                await response.aread()
-        finally:
-            await response.aclose()
-        return response
+            with translate_httpx_errors(before_response=True):
+                response = await self._http.send(request, stream=True)
+            if self._keeps_open(call, response):
+                return response, slot
+            try:
+                with translate_httpx_errors(before_response=False):
+                    await response.aread()
+            finally:
+                await response.aclose()
+        except BaseException:
+            slot.release()
+            raise
+        slot.release()
+        return response, None
 
-    async def _execute(self, call: Call) -> tuple[httpx.Response, Any]:
+    async def _execute(self, call: Call) -> tuple[httpx.Response, Any, Slot | None]:
         for attempt in itertools.count():
             try:
-                response = await self._attempt(call)
-                if self._keeps_open(call, response):  # an event stream: the caller reads it
-                    return response, None
-                return response, self._interpret(call, response)
+                response, slot = await self._attempt(call)
+                if slot is not None:  # an event stream: the caller reads it
+                    return response, None, slot
+                return response, self._interpret(call, response), None
             except APIError as error:
                 delay = self._retry_delay(call, attempt, error)
                 if delay is None:
@@ -188,9 +264,9 @@ class AsyncModelsLabClient(BaseClient):
         stream.
         """
         call = self._chat_call(request, api_format, True, timeout)
-        response, preloaded = await self._execute(call)
+        response, preloaded, slot = await self._execute(call)
         secret = self._config.secret()
-        return AsyncStream(response, StreamParser(api_format), preloaded, secret=secret)
+        return AsyncStream(response, StreamParser(api_format), preloaded, secret=secret, slot=slot)
 
     async def count_tokens(self, request: ChatRequest) -> int:
         """Count the input tokens of ``request`` (``POST /v1/messages/count_tokens``)."""

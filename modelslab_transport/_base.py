@@ -13,6 +13,8 @@ Decisions on what the API leaves open (see the research notes, section 14):
   docs' OpenAI-SDK example implies); if both fail the first 404 is raised.
 * Connection failures and timeouts are retried only when no response had started, so a
   request the server may have processed (and billed) is never sent twice.
+* Each attempt holds one slot of the client's concurrency budget (``_limit.py``); the slot
+  is given back before sleeping for a retry, and a returned stream keeps it until closed.
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ class BaseClient:
         default_headers: Mapping[str, str] | None,
         key_in_body: bool,
         allow_insecure_http: bool,
+        max_concurrency: int | None,
         random: Callable[[], float],
         clock: Callable[[], float],
     ) -> None:
@@ -136,6 +139,7 @@ class BaseClient:
             default_headers=default_headers,
             key_in_body=key_in_body,
             allow_insecure_http=allow_insecure_http,
+            max_concurrency=max_concurrency,
         )
         self._random = random
         self._clock = clock
@@ -149,6 +153,11 @@ class BaseClient:
     def max_retries(self) -> int:
         """How many times a failed attempt may be repeated."""
         return self._config.max_retries
+
+    @property
+    def max_concurrency(self) -> int | None:
+        """Most requests this client has in flight at once (``None``: unlimited)."""
+        return self._config.max_concurrency
 
     def __repr__(self) -> str:
         key = "'**********'" if self._config.api_key is not None else "None"

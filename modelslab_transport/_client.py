@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from ._base import MODELS_FALLBACK_PATH, BaseClient, Call, translate_httpx_errors
 from ._error_map import request_id_from
 from ._errors import APIError, ConfigurationError, NotFoundError, scrub
+from ._limit import Limiter, Slot, pool_limits
 from ._stream import StreamParser
 from ._types import ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
 
@@ -24,8 +25,9 @@ __all__ = ["ModelsLabClient", "Stream"]
 class Stream(Iterator[StreamDelta]):
     """A streamed answer: iterate it for :class:`StreamDelta` events.
 
-    The HTTP response is closed when iteration ends, fails, or :meth:`close` is called (also
-    by ``with``). Nothing is retried once a stream was returned. The client's read timeout
+    The HTTP response is closed, and the client's concurrency slot given back, when iteration
+    ends, fails, or :meth:`close` is called (also by ``with``, or when the stream is
+    garbage-collected). Nothing is retried once a stream was returned. The client's read timeout
     applies to the wait for each chunk, not to the whole answer.
 
     Attributes:
@@ -39,8 +41,10 @@ class Stream(Iterator[StreamDelta]):
         preloaded: list[StreamDelta] | None = None,
         *,
         secret: str | None = None,
+        slot: Slot | None = None,
     ) -> None:
         self.response = response
+        self._slot = slot or Slot(None)
         self._iterator = self._iterate(parser, preloaded, secret)
 
     def __iter__(self) -> Iterator[StreamDelta]:
@@ -70,12 +74,18 @@ class Stream(Iterator[StreamDelta]):
             scrub(exc, secret)
             raise
         finally:
-            self.response.close()
+            try:
+                self.response.close()
+            finally:
+                self._slot.release()
 
     def close(self) -> None:
-        """Stop the stream and release the connection (safe to call twice)."""
-        self._iterator.close()
-        self.response.close()
+        """Stop the stream, release the connection and the budget slot (safe to call twice)."""
+        try:
+            self._iterator.close()
+            self.response.close()
+        finally:
+            self._slot.release()
 
     def __enter__(self) -> Stream:
         return self
@@ -98,6 +108,22 @@ class Stream(Iterator[StreamDelta]):
 class ModelsLabClient(BaseClient):
     """Synchronous ModelsLab LLM client.
 
+    Example:
+        ```python
+        from modelslab_transport import ModelsLabClient
+
+        with ModelsLabClient() as client:  # key from MODELSLAB_API_KEY
+            completion = client.chat(
+                {
+                    "model": "baidu-ernie-4.5-vl-28b-a3b",
+                    "messages": [{"role": "user", "content": "Hello"}],
+                }
+            )
+            print(completion["text"], completion["usage"])
+        ```
+
+        Counting tokens and dollars: ``notebooks/03_usage_and_cost.ipynb``.
+
     Args:
         api_key: API key; defaults to env ``MODELSLAB_API_KEY``. A missing key raises
             :class:`ConfigurationError` when a call is made.
@@ -109,6 +135,11 @@ class ModelsLabClient(BaseClient):
         default_headers: Extra headers sent on every request.
         key_in_body: Also send the key as ``key`` in JSON bodies (legacy ModelsLab style).
         allow_insecure_http: Allow sending the key over ``http://`` to a non-loopback host.
+        max_concurrency: Most requests in flight at once through this client, across threads
+            (an open stream counts until it is closed); more wait for a free slot. ``None``:
+            env ``MODELSLAB_MAX_CONCURRENCY``, else 5 (the smallest plan's queue); ``0``:
+            unlimited. Set it to your plan's limit divided by the number of clients and
+            processes that share the account.
         http_client: An ``httpx.Client`` to use (not closed by :meth:`close`).
         transport: An ``httpx.BaseTransport`` for the client this object creates.
     """
@@ -124,6 +155,7 @@ class ModelsLabClient(BaseClient):
         default_headers: Mapping[str, str] | None = None,
         key_in_body: bool = False,
         allow_insecure_http: bool = False,
+        max_concurrency: int | None = None,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         _sleep: Callable[[float], None] = time.sleep,
@@ -133,36 +165,49 @@ class ModelsLabClient(BaseClient):
         super().__init__(
             api_key, base_url=base_url, timeout=timeout, connect_timeout=connect_timeout,
             max_retries=max_retries, default_headers=default_headers, key_in_body=key_in_body,
-            allow_insecure_http=allow_insecure_http, random=_random, clock=_clock,
+            allow_insecure_http=allow_insecure_http, max_concurrency=max_concurrency,
+            random=_random, clock=_clock,
         )  # fmt: skip
         if http_client is not None and transport is not None:
             raise ConfigurationError("Pass either http_client or transport, not both.")
         self._sleep = _sleep
+        self._limiter = Limiter(self._config.max_concurrency)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(transport=transport, timeout=self._config.timeout)
+        self._http = http_client or httpx.Client(
+            transport=transport,
+            timeout=self._config.timeout,
+            limits=pool_limits(self._config.max_concurrency),
+        )
 
     # ---------------------------------------------------------------- the I/O loop
 
-    def _attempt(self, call: Call) -> httpx.Response:
+    def _attempt(self, call: Call) -> tuple[httpx.Response, Slot | None]:
+        """Send once; an event stream is returned open with the slot it holds."""
         request = self._build_request(self._http, call)
-        with translate_httpx_errors(before_response=True):
-            response = self._http.send(request, stream=True)
-        if self._keeps_open(call, response):
-            return response
+        slot = self._limiter.acquire()
         try:
-            with translate_httpx_errors(before_response=False):
-                response.read()
-        finally:
-            response.close()
-        return response
+            with translate_httpx_errors(before_response=True):
+                response = self._http.send(request, stream=True)
+            if self._keeps_open(call, response):
+                return response, slot
+            try:
+                with translate_httpx_errors(before_response=False):
+                    response.read()
+            finally:
+                response.close()
+        except BaseException:
+            slot.release()
+            raise
+        slot.release()
+        return response, None
 
-    def _execute(self, call: Call) -> tuple[httpx.Response, Any]:
+    def _execute(self, call: Call) -> tuple[httpx.Response, Any, Slot | None]:
         for attempt in itertools.count():
             try:
-                response = self._attempt(call)
-                if self._keeps_open(call, response):  # an event stream: the caller reads it
-                    return response, None
-                return response, self._interpret(call, response)
+                response, slot = self._attempt(call)
+                if slot is not None:  # an event stream: the caller reads it
+                    return response, None, slot
+                return response, self._interpret(call, response), None
             except APIError as error:
                 delay = self._retry_delay(call, attempt, error)
                 if delay is None:
@@ -208,9 +253,10 @@ class ModelsLabClient(BaseClient):
         stream.
         Arguments and errors as for :meth:`chat`.
         """
-        response, preloaded = self._execute(self._chat_call(request, api_format, True, timeout))
+        call = self._chat_call(request, api_format, True, timeout)
+        response, preloaded, slot = self._execute(call)
         secret = self._config.secret()
-        return Stream(response, StreamParser(api_format), preloaded, secret=secret)
+        return Stream(response, StreamParser(api_format), preloaded, secret=secret, slot=slot)
 
     def count_tokens(self, request: ChatRequest) -> int:
         """Count the input tokens of ``request`` (``POST /v1/messages/count_tokens``)."""

@@ -1,4 +1,4 @@
-"""Client settings: key, base URL, timeouts, headers. Pure; resolved once per client.
+"""Client settings: key, base URL, timeouts, headers, budget. Pure; resolved once per client.
 
 Authentication follows the research notes (modelslab-api.md §2): ``Authorization: Bearer`` on
 every call (documented for all endpoints), plus ``x-api-key`` on the ``/v1/*`` endpoints whose
@@ -21,6 +21,7 @@ import httpx
 from pydantic import SecretStr
 
 from ._errors import ConfigurationError
+from ._limit import DEFAULT_MAX_CONCURRENCY, resolve_max_concurrency
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -71,6 +72,7 @@ class ClientConfig:
     default_headers: Mapping[str, str] = field(default_factory=dict)
     key_in_body: bool = False
     allow_insecure_http: bool = False
+    max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY
 
     def secret(self) -> str | None:
         """The raw key, for redaction only (``None`` when unset)."""
@@ -159,6 +161,7 @@ def resolve_config(
     default_headers: Mapping[str, str] | None = None,
     key_in_body: bool = False,
     allow_insecure_http: bool = False,
+    max_concurrency: int | None = None,
 ) -> ClientConfig:
     """Resolve constructor arguments and environment into a :class:`ClientConfig`.
 
@@ -183,4 +186,5 @@ def resolve_config(
         default_headers=dict(default_headers or {}),
         key_in_body=key_in_body,
         allow_insecure_http=allow_insecure_http,
+        max_concurrency=resolve_max_concurrency(max_concurrency),
     )

@@ -205,6 +205,7 @@ async def api(kind: str) -> AsyncIterator[Callable[..., Api]]:
 
 @pytest.fixture(autouse=True)
 def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see the developer's real key or base URL."""
+    """Tests never see the developer's real key, base URL or concurrency budget."""
     monkeypatch.delenv("MODELSLAB_API_KEY", raising=False)
     monkeypatch.delenv("MODELSLAB_BASE_URL", raising=False)
+    monkeypatch.delenv("MODELSLAB_MAX_CONCURRENCY", raising=False)

@@ -69,10 +69,12 @@ EXTRA = {
     "ToolChoice",
     "WireToolCall",
 }
+# The concurrency budget's default (additive).
+BUDGET = {"DEFAULT_MAX_CONCURRENCY"}
 
 
 def test_all_is_exactly_the_contract_plus_wire_types() -> None:
-    assert set(modelslab_transport.__all__) == CONTRACT | EXTRA
+    assert set(modelslab_transport.__all__) == CONTRACT | EXTRA | BUDGET
     assert len(modelslab_transport.__all__) == len(set(modelslab_transport.__all__))
     for name in modelslab_transport.__all__:
         assert hasattr(modelslab_transport, name), name
@@ -80,6 +82,7 @@ def test_all_is_exactly_the_contract_plus_wire_types() -> None:
 
 def test_constants() -> None:
     assert modelslab_transport.DEFAULT_BASE_URL == "https://modelslab.com/api/v7/llm"
+    assert modelslab_transport.DEFAULT_MAX_CONCURRENCY == 5
     assert isinstance(modelslab_transport.__version__, str)
     assert modelslab_transport.__version__
 

@@ -1,0 +1,403 @@
+"""Run a batch of prompts through ChatModelsLab or ModelsLabLLM on Ray Data.
+
+One model per Ray actor, each actor keeping at most ``per_worker_concurrency`` requests in
+flight (the transport's ``max_concurrency``), so the whole job keeps
+``workers x per_worker_concurrency`` requests in flight: keep that at or below your plan's
+queue limit (5, 10 or 15), or ModelsLab answers HTTP 429. :func:`run_batch` refuses a
+configuration that does not fit ``plan_limit``.
+
+Every prompt becomes one row ``{"id", "prompt", "answer", "error", "input_tokens",
+"output_tokens", "cost"}``; a prompt that fails gets its ``error`` and the job goes on.
+
+How the API key reaches the workers: never inside a pickled model or in the actors'
+constructor arguments. Models are built inside each actor from a :class:`ModelSpec` (plain,
+key-free settings). The key is read from ``MODELSLAB_API_KEY`` in the worker's environment:
+either set on the cluster's nodes (the safest: it never passes through Ray), or given as
+``api_key=`` here, which sends it as an environment variable of the actors' Ray runtime
+environment (Ray keeps runtime environments in its control store, where people with access to
+the cluster's dashboard or state API can read them).
+
+Usage (or from the command line: ``python examples/ray_batch_cli.py prompts.txt``)::
+
+    import ray
+    from ray_batch import run_batch
+
+    ray.init()  # or ray.init(address="auto") on a cluster
+    result = run_batch(["What is 7 + 5?", "Name a prime."], framework="langchain",
+                       workers=2, per_worker_concurrency=2, plan_limit=5)
+    print(result.summary())
+    for row in result.rows:
+        print(row.id, row.answer or row.error)
+
+Needs the ``ray`` extra (``pip install "modelslab-integrations[ray,all]"``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from modelslab_transport import DEFAULT_MODEL, ConfigurationError, estimate_cost
+
+Framework = Literal["langchain", "llama_index"]
+COLUMNS = ("id", "prompt", "answer", "error", "input_tokens", "output_tokens", "cost")
+ENV_API_KEY = "MODELSLAB_API_KEY"
+# Columns carry no nulls ("" and NaN stand for "none"): every Ray block format stores them alike.
+EMPTY_ROW: dict[str, Any] = {"answer": "", "error": "", "input_tokens": 0, "output_tokens": 0,
+                             "cost": math.nan}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything an actor needs to build its model. Holds no key and no client.
+
+    Attributes:
+        framework: ``"langchain"`` (``ChatModelsLab``) or ``"llama_index"`` (``ModelsLabLLM``).
+        model: Default model id (a prompt may name another).
+        base_url: API base URL; ``None`` for ``MODELSLAB_BASE_URL`` or the public API.
+        max_concurrency: The transport budget of the actor's model.
+        max_retries: Retries per request (429s wait for ``Retry-After``).
+        options: Further non-secret constructor arguments (``temperature``, ``max_tokens``...).
+    """
+
+    framework: Framework
+    model: str = DEFAULT_MODEL
+    base_url: str | None = None
+    max_concurrency: int = 1
+    max_retries: int = 2
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def check_budget(workers: int, per_worker_concurrency: int, plan_limit: int) -> None:
+    """Refuse a job that could queue more requests than the plan allows.
+
+    Raises:
+        ConfigurationError: A number is below 1, or ``workers x per_worker_concurrency``
+            exceeds ``plan_limit``.
+    """
+    numbers = {"workers": workers, "per_worker_concurrency": per_worker_concurrency,
+               "plan_limit": plan_limit}  # fmt: skip
+    for name, value in numbers.items():
+        if not isinstance(value, int) or value < 1:
+            raise ConfigurationError(f"{name} must be an int >= 1, got {value!r}.")
+    if workers * per_worker_concurrency > plan_limit:
+        raise ConfigurationError(
+            f"workers x per_worker_concurrency = {workers} x {per_worker_concurrency} = "
+            f"{workers * per_worker_concurrency} requests in flight exceeds plan_limit "
+            f"{plan_limit}; use fewer workers or a smaller per-worker budget."
+        )
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """The outcome of one prompt (``answer`` or ``error`` is ``None``)."""
+
+    id: int
+    prompt: str
+    answer: str | None
+    error: str | None
+    input_tokens: int
+    output_tokens: int
+    cost: float | None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """All rows, ordered by ``id`` (the prompt's position), plus totals."""
+
+    rows: list[RowResult]
+    seconds: float
+    """Wall time from submitting the job to its last row."""
+    warmup_seconds: float = 0.0
+    """Wall time until the first rows came back (actors starting, models being built)."""
+    first_rows: int = 0
+    """How many rows came back with the first block."""
+
+    @property
+    def failed(self) -> list[RowResult]:
+        """The rows whose request failed."""
+        return [row for row in self.rows if row.error is not None]
+
+    @property
+    def input_tokens(self) -> int:
+        """Prompt tokens over all rows."""
+        return sum(row.input_tokens for row in self.rows)
+
+    @property
+    def output_tokens(self) -> int:
+        """Answer tokens over all rows."""
+        return sum(row.output_tokens for row in self.rows)
+
+    @property
+    def cost(self) -> float:
+        """Estimated dollars over the rows whose model has a catalog price."""
+        return sum(row.cost for row in self.rows if row.cost is not None)
+
+    @property
+    def requests_per_second(self) -> float:
+        """Rows finished per second of wall time."""
+        return len(self.rows) / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def steady_requests_per_second(self) -> float:
+        """Rows per second once the first rows were back (start-up excluded)."""
+        busy = self.seconds - self.warmup_seconds
+        return (len(self.rows) - self.first_rows) / busy if busy > 0 else 0.0
+
+    def summary(self) -> str:
+        """One line: counts, throughput, tokens and dollars."""
+        return (
+            f"{len(self.rows)} prompts in {self.seconds:.1f} s "
+            f"({self.requests_per_second:.1f} requests/s, "
+            f"{self.steady_requests_per_second:.1f} after start-up): "
+            f"{len(self.rows) - len(self.failed)} answered, {len(self.failed)} failed; "
+            f"tokens {self.input_tokens:,} in / {self.output_tokens:,} out; "
+            f"estimated cost ${self.cost:.6f}"
+        )
+
+
+def _row_from_record(record: Mapping[str, Any]) -> RowResult:
+    cost = float(record["cost"])
+    return RowResult(
+        id=int(record["id"]),
+        prompt=str(record["prompt"]),
+        answer=str(record["answer"]) if not record["error"] else None,
+        error=str(record["error"]) or None,
+        input_tokens=int(record["input_tokens"]),
+        output_tokens=int(record["output_tokens"]),
+        cost=None if math.isnan(cost) else cost,
+    )
+
+
+def _record(
+    item: Mapping[str, Any], answer: Any, model: str, framework: Framework
+) -> dict[str, Any]:
+    """One output row from a prompt and its answer (a response or the exception raised)."""
+    row: dict[str, Any] = dict(EMPTY_ROW, id=int(item["id"]), prompt=str(item["prompt"]))
+    if isinstance(answer, BaseException):
+        row["error"] = f"{type(answer).__name__}: {answer}"
+        return row
+    if framework == "langchain":
+        usage = dict(answer.usage_metadata or {})
+    else:
+        usage = dict(answer.additional_kwargs.get("usage") or {})
+    row["answer"] = str(answer.text)
+    row["input_tokens"] = int(usage.get("input_tokens", 0))
+    row["output_tokens"] = int(usage.get("output_tokens", 0))
+    cost = estimate_cost(model, usage) if usage else None
+    if cost is not None:
+        row["cost"] = cost
+    return row
+
+
+# ------------------------------------------------------------------------------ actor
+
+
+def build_model(spec: ModelSpec) -> Any:
+    """The spec's model, built in the current process (its key from the environment)."""
+    settings = {"model": spec.model, "max_concurrency": spec.max_concurrency,
+                "max_retries": spec.max_retries, **spec.options}  # fmt: skip
+    if spec.base_url is not None:
+        settings["base_url"] = spec.base_url
+    if spec.framework == "langchain":
+        from langchain_modelslab import ChatModelsLab
+
+        return ChatModelsLab(**settings)
+    if spec.framework == "llama_index":
+        from llama_index_modelslab import ModelsLabLLM
+
+        return ModelsLabLLM(**settings)
+    raise ConfigurationError(
+        f"framework must be 'langchain' or 'llama_index', got {spec.framework!r}."
+    )
+
+
+class PromptWorker:
+    """A Ray Data actor: one model, built once; answers batches of prompt rows.
+
+    LangChain models answer a batch with ``batch(..., max_concurrency=...)`` (threads);
+    LlamaIndex models with ``acomplete`` on one event loop kept for the actor's lifetime (so
+    its connections are reused). Either way the transport keeps the actor within its budget.
+    """
+
+    def __init__(self, spec: ModelSpec) -> None:
+        if not os.environ.get(ENV_API_KEY):
+            raise ConfigurationError(
+                f"No {ENV_API_KEY} in this worker's environment: set it on the cluster's "
+                "nodes or pass api_key= to run_batch."
+            )
+        self.spec = spec
+        self.model = build_model(spec)
+        self._loop = asyncio.Runner() if spec.framework == "llama_index" else None
+
+    def close(self) -> None:
+        """Close the model's connections and the event loop (Ray ends actors by exiting)."""
+        self.model.close()
+        if self._loop is not None:
+            self._loop.close()
+
+    def __call__(self, batch: Mapping[str, Any]) -> dict[str, list[Any]]:
+        """Answer one batch (columns ``id``, ``prompt``, ``model``) into the result columns."""
+        items = [
+            {"id": i, "prompt": p, "model": m}
+            for i, p, m in zip(batch["id"], batch["prompt"], batch["model"], strict=True)
+        ]
+        answers = self._answer(items)
+        records = [
+            _record(item, answer, str(item["model"]) or self.spec.model, self.spec.framework)
+            for item, answer in zip(items, answers, strict=True)
+        ]
+        return {name: [record[name] for record in records] for name in COLUMNS}
+
+    def _answer(self, items: list[dict[str, Any]]) -> list[Any]:
+        """The response (or the exception) for each item, in order."""
+        if self._loop is None:
+            from langchain_core.runnables import RunnableLambda
+
+            invoke = RunnableLambda(self._invoke)
+            config = {"max_concurrency": self.spec.max_concurrency}
+            return invoke.batch(items, config=config, return_exceptions=True)  # type: ignore[arg-type]
+        return self._loop.run(self._acomplete_all(items))
+
+    def _invoke(self, item: Mapping[str, Any]) -> Any:
+        extra = {"model": str(item["model"])} if item["model"] else {}
+        return self.model.invoke(str(item["prompt"]), **extra)
+
+    async def _acomplete_all(self, items: list[dict[str, Any]]) -> list[Any]:
+        async def one(item: Mapping[str, Any]) -> Any:
+            extra = {"model": str(item["model"])} if item["model"] else {}
+            return await self.model.acomplete(str(item["prompt"]), **extra)
+
+        # All start at once; the transport admits max_concurrency of them at a time.
+        return list(await asyncio.gather(*(one(item) for item in items), return_exceptions=True))
+
+
+# ------------------------------------------------------------------------------ driver
+
+
+def _items(prompts: Sequence[str | Mapping[str, Any]]) -> list[dict[str, Any]]:
+    items = []
+    for index, prompt in enumerate(prompts):
+        entry = {"prompt": prompt} if isinstance(prompt, str) else dict(prompt)
+        if not isinstance(entry.get("prompt"), str):
+            raise ConfigurationError(f"Prompt {index} has no 'prompt' string: {prompt!r}.")
+        items.append({"id": index, "prompt": entry["prompt"], "model": entry.get("model") or ""})
+    return items
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    """A tqdm bar, or ``None`` when disabled or tqdm is not installed."""
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="prompt", desc="prompts", file=sys.stderr)
+
+
+def run_batch(
+    prompts: Sequence[str | Mapping[str, Any]],
+    *,
+    framework: Framework = "langchain",
+    model: str = DEFAULT_MODEL,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    workers: int = 1,
+    per_worker_concurrency: int | None = None,
+    plan_limit: int = 5,
+    batch_size: int | None = None,
+    num_cpus_per_worker: float = 0.25,
+    max_retries: int = 2,
+    options: Mapping[str, Any] | None = None,
+    progress: bool = True,
+) -> BatchResult:
+    """Answer ``prompts`` on Ray Data, one model per actor; failures stay in their rows.
+
+    Args:
+        prompts: Strings, or mappings with ``"prompt"`` and optionally ``"model"`` (that row's
+            model id). A row's ``id`` is its position here.
+        framework: ``"langchain"`` or ``"llama_index"``.
+        model: Default model id.
+        base_url: API base URL (``None``: ``MODELSLAB_BASE_URL`` on the workers, else public).
+        api_key: Sent to the actors as ``MODELSLAB_API_KEY`` in their runtime environment;
+            ``None`` leaves it to the workers' own environment (see the module docstring).
+        workers: Number of actors.
+        per_worker_concurrency: Requests in flight per actor; default ``plan_limit // workers``.
+        plan_limit: The account's queue limit; ``workers x per_worker_concurrency`` must fit.
+        batch_size: Rows per actor call; default ``4 x per_worker_concurrency``.
+        num_cpus_per_worker: Ray CPUs reserved per actor (the work is waiting on the network).
+        max_retries: Retries per request.
+        options: Further non-secret model arguments (``temperature``, ``max_tokens``...).
+        progress: Show a tqdm progress bar (instead of Ray Data's own) if tqdm is installed.
+
+    Raises:
+        ConfigurationError: The budget does not fit ``plan_limit``, or a prompt is malformed.
+    """
+    per_worker = per_worker_concurrency or max(plan_limit // max(workers, 1), 0)
+    check_budget(workers, per_worker, plan_limit)
+    items = _items(prompts)
+    import ray.data  # checked above first, so a bad job fails without starting Ray
+
+    spec = ModelSpec(framework, model, base_url, per_worker, max_retries, dict(options or {}))
+    size = batch_size or 4 * per_worker
+    _ship_this_module_by_value()
+    dataset = ray.data.from_items(items, override_num_blocks=max(1, math.ceil(len(items) / size)))
+    answered = dataset.map_batches(
+        PromptWorker,
+        fn_constructor_kwargs={"spec": spec},
+        compute=ray.data.ActorPoolStrategy(size=workers),
+        batch_size=size,
+        batch_format="numpy",
+        num_cpus=num_cpus_per_worker,
+        runtime_env={"env_vars": {ENV_API_KEY: api_key}} if api_key else None,
+    )
+    return _collect(answered, len(items), progress)
+
+
+def _collect(dataset: Any, total: int, progress: bool) -> BatchResult:
+    from ray.data import DataContext
+
+    context = DataContext.get_current()
+    bar = _progress(total, progress)
+    saved = context.enable_progress_bars
+    context.enable_progress_bars = bar is None  # one bar is enough
+    rows: list[RowResult] = []
+    started = time.perf_counter()
+    warmup, first = 0.0, 0
+    try:
+        for batch in dataset.iter_batches(batch_size=None, batch_format="pandas"):
+            if not rows:
+                warmup, first = time.perf_counter() - started, len(batch)
+            rows.extend(_row_from_record(r) for r in batch.to_dict("records"))
+            if bar is not None:
+                bar.update(len(batch))
+    finally:
+        context.enable_progress_bars = saved
+        if bar is not None:
+            bar.close()
+    elapsed = time.perf_counter() - started
+    result = BatchResult(sorted(rows, key=lambda row: row.id), elapsed, warmup, first)
+    if bar is not None:
+        print(result.summary(), file=sys.stderr)
+    return result
+
+
+def _ship_this_module_by_value() -> None:
+    """Let workers unpickle :class:`PromptWorker` without this file on their ``sys.path``."""
+    from ray import cloudpickle
+
+    if __name__ != "__main__":  # a script's own classes always travel by value
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])  # type: ignore[no-untyped-call]

@@ -1,0 +1,197 @@
+"""The concurrency budget: how many requests one client may have in flight at once.
+
+ModelsLab queues only a few requests per account (5, 10 or 15, by plan) and answers HTTP 429
+beyond that, so every client carries a budget (``max_concurrency``, default
+:data:`DEFAULT_MAX_CONCURRENCY`). A request holds one *slot* of it for one attempt: from just
+before it is sent until its body is read, or, for a stream, until the stream is exhausted,
+fails or is closed (or garbage-collected). The slot is given back while the client sleeps
+before a retry, so a request waiting out a 429 does not block the others.
+
+The budget is per client object, shared by every thread or coroutine using it. Several
+clients or worker processes add up: keep ``clients x max_concurrency`` at or below the
+plan's limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+
+import httpx
+
+from ._errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_MAX_CONCURRENCY",
+    "ENV_MAX_CONCURRENCY",
+    "AsyncLimiter",
+    "Limiter",
+    "Slot",
+    "pool_limits",
+    "resolve_max_concurrency",
+]
+
+# The smallest plan's queue: a client with the default never causes a 429 on its own.
+DEFAULT_MAX_CONCURRENCY = 5
+ENV_MAX_CONCURRENCY = "MODELSLAB_MAX_CONCURRENCY"
+# httpx's own defaults, kept when the budget is smaller.
+_POOL_CONNECTIONS = 100
+_POOL_KEEPALIVE = 20
+
+
+def _parse(value: object, source: str) -> int | None:
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            value = None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigurationError(
+            f"{source} must be an int >= 0 (0 means unlimited), got {value!r}."
+        )
+    return value or None
+
+
+def resolve_max_concurrency(value: int | None) -> int | None:
+    """The budget to use: a positive int, or ``None`` for unlimited.
+
+    Args:
+        value: ``None`` for the default (env ``MODELSLAB_MAX_CONCURRENCY``, else
+            :data:`DEFAULT_MAX_CONCURRENCY`); ``0`` for unlimited; or a positive int.
+
+    Raises:
+        ConfigurationError: The argument or the environment variable is not an int >= 0.
+    """
+    if value is not None:
+        return _parse(value, "max_concurrency")
+    env = os.environ.get(ENV_MAX_CONCURRENCY, "").strip()
+    if env:
+        return _parse(env, f"${ENV_MAX_CONCURRENCY}")
+    return DEFAULT_MAX_CONCURRENCY
+
+
+def pool_limits(max_concurrency: int | None) -> httpx.Limits:
+    """Connection-pool limits for a client with this budget.
+
+    Every in-flight request can keep its connection alive for the next one (keep-alive
+    connections >= budget), and the total stays bounded. The total keeps headroom above the
+    budget because an async stream dropped without ``aclose()`` may hold its connection
+    until the event loop finalizes it, after its slot was given back.
+    """
+    budget = max_concurrency or 0
+    return httpx.Limits(
+        max_connections=max(_POOL_CONNECTIONS, 2 * budget),
+        max_keepalive_connections=max(_POOL_KEEPALIVE, budget),
+    )
+
+
+class Slot:
+    """One held unit of a budget. :meth:`release` gives it back; calling it again does nothing.
+
+    Args:
+        release: Gives the unit back (``None``: nothing to give back).
+        loop: The event loop the unit belongs to, for :meth:`release_threadsafe`.
+    """
+
+    __slots__ = ("_loop", "_release")
+
+    def __init__(
+        self, release: Callable[[], None] | None, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
+        self._release = release
+        self._loop = loop
+
+    @property
+    def held(self) -> bool:
+        """Whether the unit has not been given back yet."""
+        return self._release is not None
+
+    def release(self) -> None:
+        """Give the unit back (idempotent)."""
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+    def release_threadsafe(self) -> None:
+        """Give the unit back from a finalizer, which may run on any thread.
+
+        An asyncio semaphore is not thread-safe, so its unit is given back by its own loop;
+        a closed loop has nobody left waiting, so nothing needs to happen then.
+        """
+        loop = self._loop
+        if loop is None:
+            self.release()
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(self.release)
+
+
+class Limiter:
+    """A thread-safe budget for the sync client (``None``: unlimited, only counted)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self._semaphore = threading.BoundedSemaphore(limit) if limit else None
+        self._lock = threading.Lock()
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Slots held right now."""
+        return self._in_flight
+
+    def acquire(self) -> Slot:
+        """Wait for a free slot and hold it."""
+        if self._semaphore is not None:
+            self._semaphore.acquire()
+        with self._lock:
+            self._in_flight += 1
+        return Slot(self._release)
+
+    def _release(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+        if self._semaphore is not None:
+            self._semaphore.release()
+
+
+class AsyncLimiter:
+    """The async client's budget: an ``asyncio.Semaphore`` bound to the running loop.
+
+    The semaphore is created on first use inside a loop (and again if the client is later
+    used on another loop, whose waiters cannot be those of a closed one).
+    """
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self._semaphore: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Slots held right now (on the current loop)."""
+        return self._in_flight
+
+    async def acquire(self) -> Slot:
+        """Wait for a free slot and hold it."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._in_flight = loop, 0
+            self._semaphore = asyncio.Semaphore(self.limit) if self.limit else None
+        semaphore = self._semaphore
+        if semaphore is not None:
+            await semaphore.acquire()
+        self._in_flight += 1
+        return Slot(lambda: self._release(loop, semaphore), loop)
+
+    def _release(
+        self, loop: asyncio.AbstractEventLoop, semaphore: asyncio.Semaphore | None
+    ) -> None:
+        if loop is self._loop:  # a unit of an abandoned loop's budget is not ours to count
+            self._in_flight -= 1
+        if semaphore is not None:
+            semaphore.release()

@@ -1,0 +1,106 @@
+"""The Ray recipe end to end: a local Ray instance, the local server, both adapters.
+
+Skips where Ray cannot be installed (it is the optional ``ray`` extra).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from modelslab_transport import DEFAULT_MODEL, estimate_cost
+
+from .conftest import SERVER_KEY, load_example
+
+ray = pytest.importorskip("ray")
+pytest.importorskip("ray.data")
+# Ray Data reads deprecated settings of its own while copying its context.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+FAIL_AT = 9  # this row names a model the server does not serve
+CASES = [(7 * n, n + 3) for n in range(20)]
+PROMPTS: list[Any] = [f"What is {a} + {b}?" for a, b in CASES]
+PROMPTS[FAIL_AT] = {"prompt": PROMPTS[FAIL_AT], "model": "no-such-model"}
+
+
+@pytest.fixture(scope="module")
+def cluster(server: Any) -> Iterator[Any]:
+    """A local Ray instance whose workers do not inherit an API key from this process."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("MODELSLAB_API_KEY", raising=False)
+        ray.init(
+            num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
+        )
+    try:
+        yield server
+    finally:
+        ray.shutdown()
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_batch_on_ray_checks_every_row(
+    cluster: Any, recipe: ModuleType, framework: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = recipe.run_batch(
+        PROMPTS, framework=framework, base_url=cluster.base_url, api_key=SERVER_KEY,
+        workers=2, per_worker_concurrency=2, plan_limit=5, batch_size=4, max_retries=0,
+    )  # fmt: skip
+    assert [row.id for row in result.rows] == list(range(len(CASES)))
+    for row, (a, b) in zip(result.rows, CASES, strict=True):
+        assert row.prompt == f"What is {a} + {b}?"
+        if row.id == FAIL_AT:
+            assert row.answer is None
+            assert row.error is not None
+            assert "NotFoundError" in row.error
+            assert "no-such-model" in row.error
+            continue
+        assert row.error is None, row.error
+        assert row.answer == f"{a} + {b} = {a + b}."
+        assert row.input_tokens > 0
+        assert row.output_tokens > 0
+        usage = {"input_tokens": row.input_tokens, "output_tokens": row.output_tokens}
+        assert row.cost == pytest.approx(estimate_cost(DEFAULT_MODEL, usage))
+    assert [row.id for row in result.failed] == [FAIL_AT]
+    assert result.input_tokens == sum(row.input_tokens for row in result.rows)
+    assert result.cost == pytest.approx(sum(row.cost or 0.0 for row in result.rows))
+    assert result.cost > 0
+    err = capsys.readouterr().err
+    assert result.summary() in err  # printed after the progress bar
+    assert f"{len(CASES)}/{len(CASES)}" in err  # the bar reached the end
+    assert SERVER_KEY not in err
+    assert all(SERVER_KEY not in (row.error or "") for row in result.rows)
+
+
+def test_what_ray_ships_to_the_actors_carries_no_key(recipe: ModuleType) -> None:
+    recipe._ship_this_module_by_value()  # as run_batch does: the class travels by value
+    spec = recipe.ModelSpec("llama_index", base_url="http://127.0.0.1:9/api/v7/llm")
+    payload = ray.cloudpickle.dumps((recipe.PromptWorker, {"spec": spec}))
+    assert b"PromptWorker" in payload
+    assert SERVER_KEY.encode() not in payload
+    assert b"sk-" not in payload
+
+
+def test_command_line_writes_one_json_row_per_prompt(
+    cluster: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cli = load_example("ray_batch_cli")
+    (tmp_path / "prompts.txt").write_text("What is 1 + 2?\n\nWhat is 6 * 7?\n", encoding="utf-8")
+    monkeypatch.setenv("MODELSLAB_API_KEY", SERVER_KEY)  # shipped to the actors by the CLI
+    monkeypatch.setenv("MODELSLAB_BASE_URL", cluster.base_url)
+    cli.main([str(tmp_path / "prompts.txt"), "--framework", "llama_index", "--plan-limit", "2"])
+    out, err = capsys.readouterr()
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [(r["id"], r["answer"], r["error"]) for r in rows] == [
+        (0, "1 + 2 = 3.", None),
+        (1, "6 * 7 = 42.", None),
+    ]
+    assert "2 prompts in" in err
