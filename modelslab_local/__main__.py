@@ -1,12 +1,14 @@
-"""Command line: ``modelslab-local serve [--host H] [--port P] [--api-key K]``."""
+"""Command line: ``modelslab-local serve [--host H] [--port P] [--api-key K] [--engine E]``."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from ._app import default_api_key
+from ._llama_engine import ENGINE_ENV, ENGINES, describe_engine, make_engine
 from ._server import serve
 
 
@@ -24,7 +26,11 @@ def _parser() -> argparse.ArgumentParser:
         help="accepted API key (default: $MODELSLAB_LOCAL_API_KEY or 'modelslab-local')",
     )
     run.add_argument(
-        "--engine", choices=["deterministic"], default="deterministic", help="the model engine"
+        "--engine",
+        choices=ENGINES,
+        default=os.environ.get(ENGINE_ENV) or "auto",
+        help="auto: the real model when the 'local-model' extra is installed, else "
+        f"deterministic (default: ${ENGINE_ENV} or auto)",
     )
     run.add_argument(
         "--allow-unknown-models",
@@ -41,15 +47,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     key = args.api_key or default_api_key()
     # A key given on the command line is the user's secret: never echo it.
     shown = "(as given)" if args.api_key else f"'{key}'"
+    try:
+        engine = make_engine(args.engine)
+    except (RuntimeError, ValueError) as error:
+        print(f"modelslab-local: engine {args.engine!r}: {error}", file=sys.stderr)
+        return 1
 
     def announce(base_url: str) -> None:
         print(f"ModelsLab local server: {base_url}  API key: {shown}", flush=True)
+        print(f"engine: {describe_engine(engine)}", flush=True)
 
     try:
         serve(
             args.host,
             args.port,
             key,
+            engine,
             allow_unknown_models=args.allow_unknown_models,
             log_level=args.log_level,
             on_ready=announce,

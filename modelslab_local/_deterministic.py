@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from . import _answers, _react, _text
 from ._engine import EngineAnswer, EngineRequest, EngineToolCall, ImageInfo
 from ._schema import SchemaFiller
-from ._tools import PlannedCall, Tool, plan_calls, tool_choice_mode
+from ._tools import PlannedCall, Tool, follow_up, pending, plan_calls, tool_choice_mode
 
 JSON = dict[str, Any]
 
@@ -51,14 +50,20 @@ class _Conversation:
         question = text_of(messages[question_at].get("content")) if question_at >= 0 else ""
         return cls(system, question, question_at, messages[question_at + 1 :])
 
-    def called(self) -> Counter[str]:
-        """Tools already called since the question, by name."""
-        return Counter(
-            str(call.get("function", {}).get("name"))
-            for m in self.after
-            if m.get("role") == "assistant"
-            for call in m.get("tool_calls") or []
-        )
+    def calls_made(self) -> list[tuple[str, JSON]]:
+        """``(tool name, arguments)`` of the tool calls made since the question."""
+        made = []
+        for m in self.after:
+            if m.get("role") != "assistant":
+                continue
+            for call in m.get("tool_calls") or []:
+                function = call.get("function") or {}
+                made.append((str(function.get("name")), _arguments(function.get("arguments"))))
+        return made
+
+    def evidence(self) -> str:
+        """The tool results since the question as text; JSON objects as ``key: value`` lines."""
+        return "\n".join(_flatten(output) for _, output in self.results())
 
     def results(self) -> list[tuple[str, str]]:
         """``(tool name, output)`` for the tool results since the question."""
@@ -102,22 +107,26 @@ class DeterministicEngine:
         if not request.tools or mode == "none":
             return []
         tools = [Tool.from_spec(t) for t in request.tools]
-        parallel = request.parallel_tool_calls
+        made = convo.calls_made()
         # Plan every call the question asks for, then hand out what is still missing.
         planned = plan_calls(
-            tools, convo.question, forced=forced, required=mode == "required", parallel=True
+            tools,
+            convo.question,
+            forced=forced,
+            required=mode == "required",
+            parallel=True,
+            evidence=convo.evidence(),
         )
-        if mode == "required":
-            return planned if parallel else planned[:1]
-        # In auto mode, skip what was already called since the question; call the rest.
-        done = convo.called()
-        remaining = []
-        for call in planned:
-            if done[call.tool.name] > 0:
-                done[call.tool.name] -= 1
-            else:
-                remaining.append(call)
-        return remaining if parallel else remaining[:1]
+        if forced is not None:
+            return planned  # the caller named the tool: call it, whatever came before
+        remaining = pending(planned, made)
+        if not remaining and mode == "required":
+            # Every planned call has its result, yet a call is required: move on to a tool
+            # not called yet (a structured-output tool, say) instead of repeating a call.
+            # When none is left, answer in text rather than loop.
+            extra = follow_up(tools, convo.question, convo.evidence(), made)
+            remaining = [extra] if extra is not None else []
+        return remaining if request.parallel_tool_calls else remaining[:1]
 
     # ----------------------------------------------------------------------- text
 
@@ -178,6 +187,35 @@ class DeterministicEngine:
         else:
             plan = "I can answer this directly."
         return f'The user asked: "{asked}". {plan}'
+
+
+def _arguments(raw: Any) -> JSON:
+    """Tool-call arguments as a dict, whether sent as a JSON string or an object."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def _flatten(output: str) -> str:
+    """A tool output as text; a JSON object becomes ``key: value`` lines (nested ones too)."""
+    try:
+        data = json.loads(output)
+    except ValueError:
+        return output.strip()
+    return "\n".join(_lines(data)) if isinstance(data, dict) else output.strip()
+
+
+def _lines(data: JSON) -> list[str]:
+    out: list[str] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.extend(_lines(value))
+        else:
+            out.append(f"{key}: {json.dumps(value, ensure_ascii=False)}")
+    return out
 
 
 def _image_remark(question: str) -> str:

@@ -3,7 +3,8 @@
 Used for tool-call arguments, ``json_schema`` structured output and JSON mode. The rules are
 generic: numbers come from numbers in the prompt (in order), strings from quoted text, a named
 value (``b is 4``), or a phrase that suits the field (a place for ``location``, the aside for
-``description``), enums by matching, and objects and arrays recursively.
+``description``), enums by matching, and objects and arrays recursively. Evidence (tool results)
+adds values after the prompt's, and free-text fields take the evidence sentence that suits them.
 """
 
 from __future__ import annotations
@@ -61,15 +62,22 @@ def joke(subject: str | None) -> tuple[str, str]:
 
 
 class SchemaFiller:
-    """Fills one schema from one prompt; each number or quote in the prompt is used once."""
+    """Fills one schema from one prompt; each number or quote in the prompt is used once.
 
-    def __init__(self, prompt: str, root: JSON | None = None) -> None:
+    ``evidence`` (tool results, as text) is read after the prompt; a free-text field with no
+    better source takes the evidence sentence closest to the field's name and description.
+    """
+
+    def __init__(self, prompt: str, root: JSON | None = None, evidence: str = "") -> None:
+        # Quoted text is the user's; quotes in results are mostly JSON strings, reached by name.
+        self._quotes: deque[str] = deque(_text.quoted(prompt))
+        self._is_joke = "joke" in prompt.lower()
+        prompt = f"{prompt}\n{evidence}" if evidence else prompt
         self.prompt = prompt
         self.root = root or {}
+        self._evidence = _text.sentences(evidence)
         self._numbers: deque[int | float] = deque(_text.numbers(prompt))
-        self._quotes: deque[str] = deque(_text.quoted(prompt))
         self._lower = prompt.lower()
-        self._is_joke = "joke" in self._lower
         self._used: set[str] = set()
 
     def fill(self, schema: JSON) -> Any:
@@ -212,7 +220,7 @@ class SchemaFiller:
         value = value or self._semantic(name, description)
         if value is None and self._quotes:
             value = self._quotes.popleft()
-        value = value or self._fallback()
+        value = value or self._from_evidence(name, description) or self._fallback()
         self._used.add(value)
         min_len = int(schema.get("minLength", 0))
         value = value.ljust(min_len, ".") if len(value) < min_len else value
@@ -242,6 +250,16 @@ class SchemaFiller:
         """The first capitalized phrase no other field has used yet."""
         fresh = [p for p in _text.capitalized_phrases(self.prompt) if p not in self._used]
         return fresh[0] if fresh else None
+
+    def _from_evidence(self, name: str, description: str) -> str | None:
+        """The evidence sentence sharing most words with the field (the first on a tie)."""
+        if not self._evidence:
+            return None
+        about = _text.content_words(f"{' '.join(_text.identifier_words(name))} {description}")
+        ranked = [
+            (_text.overlap(about, _text.content_words(s)), -i) for i, s in enumerate(self._evidence)
+        ]
+        return self._evidence[-max(ranked)[1]]
 
     def _fallback(self) -> str:
         return (
@@ -307,6 +325,6 @@ def _property_names(schema: JSON) -> list[str]:
     return list(properties) if isinstance(properties, dict) else []
 
 
-def fill_schema(schema: JSON, prompt: str) -> Any:
-    """Return a value valid against ``schema``, with values drawn from ``prompt``."""
-    return SchemaFiller(prompt, schema).fill(schema)
+def fill_schema(schema: JSON, prompt: str, evidence: str = "") -> Any:
+    """Return a value valid against ``schema``, drawn from ``prompt`` and then ``evidence``."""
+    return SchemaFiller(prompt, schema, evidence).fill(schema)

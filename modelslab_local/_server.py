@@ -11,7 +11,9 @@ from types import TracebackType
 import uvicorn
 
 from ._app import API_PREFIX, create_app, default_api_key
+from ._deterministic import DeterministicEngine
 from ._engine import Engine
+from ._llama_engine import make_engine
 
 STARTUP_TIMEOUT = 10.0
 
@@ -23,13 +25,17 @@ class LocalServer:
         host: The bound host.
         port: The bound port (the real one when ``0`` was asked for).
         api_key: The key the server accepts.
+        engine: The engine that answers.
     """
 
-    def __init__(self, server: uvicorn.Server, sock: socket.socket, api_key: str) -> None:
+    def __init__(
+        self, server: uvicorn.Server, sock: socket.socket, api_key: str, engine: Engine
+    ) -> None:
         self._server = server
         self._socket = sock
         self.host, self.port = sock.getsockname()[:2]
         self.api_key = api_key
+        self.engine = engine
         self._thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="modelslab-local", daemon=True
         )
@@ -80,11 +86,18 @@ class LocalServer:
         return f"LocalServer(base_url={self.base_url!r})"
 
 
+def resolve_engine(engine: Engine | str | None) -> Engine:
+    """An engine object from an engine, an engine name, or ``None`` (deterministic)."""
+    if engine is None:
+        return DeterministicEngine()
+    return make_engine(engine) if isinstance(engine, str) else engine
+
+
 def _config(
     host: str,
     port: int,
     api_key: str,
-    engine: Engine | None,
+    engine: Engine,
     allow_unknown_models: bool,
     log_level: str,
 ) -> uvicorn.Config:
@@ -105,18 +118,32 @@ def start_server(
     host: str = "127.0.0.1",
     port: int = 0,
     api_key: str | None = None,
-    engine: Engine | None = None,
+    engine: Engine | str | None = None,
     *,
     allow_unknown_models: bool = False,
     log_level: str = "warning",
 ) -> LocalServer:
     """Start the server in a daemon thread and return once it accepts connections.
 
+    Example:
+        ```python
+        from modelslab_local import start_server
+        from modelslab_transport import ModelsLabClient
+
+        with start_server() as server:  # a free loopback port; stopped on leaving the block
+            with ModelsLabClient(server.api_key, base_url=server.base_url) as client:
+                print([model["id"] for model in client.list_models()][:3])
+        ```
+
+        Every notebook in ``notebooks/`` starts one when ``MODELSLAB_API_KEY`` is not set.
+
     Args:
         host: Interface to bind; loopback by default.
         port: Port to bind; ``0`` picks a free one (see :attr:`LocalServer.port`).
         api_key: The accepted key; default ``$MODELSLAB_LOCAL_API_KEY`` or ``modelslab-local``.
-        engine: The model behind the API; the deterministic engine by default.
+        engine: The model behind the API: an :class:`Engine`, or a name for
+            :func:`make_engine` (``"auto"``, ``"deterministic"``, ``"llama"``). The
+            deterministic engine by default, so tests get the same answer every time.
         allow_unknown_models: Serve model ids the catalog does not list instead of a 404.
         log_level: uvicorn's log level.
 
@@ -124,9 +151,10 @@ def start_server(
         The running :class:`LocalServer`.
     """
     key = api_key or default_api_key()
+    chosen = resolve_engine(engine)
     sock = _bind(host, port)
-    config = _config(host, port, key, engine, allow_unknown_models, log_level)
-    handle = LocalServer(uvicorn.Server(config), sock, key)
+    config = _config(host, port, key, chosen, allow_unknown_models, log_level)
+    handle = LocalServer(uvicorn.Server(config), sock, key, chosen)
     handle._start()
     return handle
 
@@ -151,7 +179,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     api_key: str | None = None,
-    engine: Engine | None = None,
+    engine: Engine | str | None = None,
     *,
     allow_unknown_models: bool = False,
     log_level: str = "info",
@@ -163,18 +191,20 @@ def serve(
         host: Interface to bind.
         port: Port to bind; ``0`` picks a free one.
         api_key: The accepted key; default ``$MODELSLAB_LOCAL_API_KEY`` or ``modelslab-local``.
-        engine: The model behind the API; the deterministic engine by default.
+        engine: The model behind the API: an :class:`Engine` or an engine name (see
+            :func:`start_server`); the deterministic engine by default.
         allow_unknown_models: Serve model ids the catalog does not list instead of a 404.
         log_level: uvicorn's log level.
         on_ready: Called with the API base URL once the port is bound.
     """
     key = api_key or default_api_key()
+    chosen = resolve_engine(engine)
     sock = _bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     if on_ready is not None:
         on_ready(f"http://{shown}:{bound_port}{API_PREFIX}")
-    config = _config(host, bound_port, key, engine, allow_unknown_models, log_level)
+    config = _config(host, bound_port, key, chosen, allow_unknown_models, log_level)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,10 +67,46 @@ def score(tool: Tool, text: str) -> float:
 
 
 def best_tool(tools: list[Tool], text: str) -> tuple[Tool, float]:
-    """The best-scoring tool (the first one on a tie)."""
-    ranked = [(score(t, text), -i, t) for i, t in enumerate(tools)]
-    top = max(ranked, key=lambda r: (r[0], r[1]))
-    return top[2], top[0]
+    """The best-scoring tool; on a tie, one whose numbers ``text`` supplies, then the first.
+
+    When nothing matches at all, the first tool wins: a guess is a guess.
+    """
+    ranked = []
+    for i, tool in enumerate(tools):
+        points = score(tool, text)
+        lacking = _missing_numbers(tool, text) if points > 0 else 0
+        ranked.append((points, -lacking, -i, tool))
+    top = max(ranked, key=lambda r: r[:3])
+    return top[3], top[0]
+
+
+def _required_properties(tool: Tool) -> dict[str, JSON]:
+    properties = tool.parameters.get("properties")
+    if not isinstance(properties, dict):
+        return {}
+    required = set(tool.parameters.get("required") or [])
+    return {k: v for k, v in properties.items() if k in required and isinstance(v, dict)}
+
+
+def _missing_numbers(tool: Tool, text: str) -> int:
+    """How many required numeric fields ``text`` has no number for."""
+    wanted = sum(
+        1 for p in _required_properties(tool).values() if p.get("type") in ("integer", "number")
+    )
+    return max(wanted - len(_text.numbers(text)), 0)
+
+
+def fit(tool: Tool, text: str) -> int:
+    """How well ``text`` can fill ``tool``'s fields: fields it names, less numbers it lacks."""
+    properties = tool.parameters.get("properties")
+    names = properties if isinstance(properties, dict) else {}
+    asked = _text.content_words(text)
+    named = sum(
+        1
+        for key in names
+        if ({_text.stem(w) for w in _text.identifier_words(key)} - _text.STOPWORDS) & asked
+    )
+    return named - _missing_numbers(tool, text)
 
 
 def plan_calls(
@@ -79,6 +116,7 @@ def plan_calls(
     forced: str | None,
     required: bool,
     parallel: bool,
+    evidence: str = "",
 ) -> list[PlannedCall]:
     """Decide which tools ``text`` asks for and with which arguments.
 
@@ -88,6 +126,7 @@ def plan_calls(
         forced: A tool name the caller forces, or ``None``.
         required: Whether some tool must be called.
         parallel: Whether several calls may be returned.
+        evidence: Tool results so far; a forced tool's arguments may come from them too.
 
     Returns:
         The planned calls, possibly empty when no tool fits and none is required.
@@ -96,7 +135,7 @@ def plan_calls(
         return []
     if forced is not None:
         tool = next((t for t in tools if t.name == forced), tools[0])
-        return [_call(tool, text)]
+        return [_call(tool, text, evidence)]
     calls = _calls_per_clause(tools, text) if parallel else []
     if not calls:
         tool, points = best_tool(tools, text)
@@ -107,43 +146,100 @@ def plan_calls(
 
 
 def _calls_per_clause(tools: list[Tool], text: str) -> list[PlannedCall]:
-    """One call per clause that asks for a tool (``weather in Paris and time in Tokyo``).
+    """One call per clause that asks for a tool with a value of its own.
 
-    A clause that names no tool but carries its own value (``... and London``) repeats the
-    previous clause's tool with that value.
+    ``weather in Paris and time in Tokyo`` makes two calls. A clause that names no tool but
+    carries its own value (``... and in London``) repeats the previous clause's tool with that
+    value. A clause that asks for a tool without a value (``Use the get_weather tool.``) is not
+    a request of its own: its tool is called once, with values from the whole text, only when
+    no other clause calls it.
     """
     clauses = [c for c in re.split(r"\s+(?:and|&)\s+|;\s*|\?\s+", text) if c.strip()]
     if len(clauses) < 2:
         return []
     calls: list[PlannedCall] = []
+    bare: dict[str, tuple[int, Tool]] = {}  # tool name -> (position, tool)
     previous: Tool | None = None
     for clause in clauses:
         tool, points = best_tool(tools, clause)
         if points >= THRESHOLD:
             previous = tool
-        elif previous is None or not _has_value(clause):
+            if not _has_value(clause, tool):
+                bare.setdefault(tool.name, (len(calls), tool))
+                continue
+        elif previous is None or not _has_value(clause, previous):
             continue
         else:
             tool = previous
         call = _call(tool, clause)
         if call not in calls:
             calls.append(call)
+    called = {c.tool.name for c in calls}
+    wanted = [v for k, v in bare.items() if k not in called]
+    for at, tool in sorted(wanted, key=lambda v: v[0], reverse=True):
+        calls.insert(at, _call(tool, text))
     return calls if len(calls) > 1 else []
 
 
-def _has_value(clause: str) -> bool:
-    """Whether a clause carries a value of its own: a number, a quote or a proper name."""
+def _has_value(clause: str, tool: Tool) -> bool:
+    """Whether a clause carries a value of its own: a number, a quote or a proper name.
+
+    Words of the tool's own name (``the Weather tool``) are not values.
+    """
     if _text.numbers(clause) or _text.quoted(clause):
         return True
-    name = _text.capitalized(" x " + clause) or ""
-    return any(w not in _text.STOPWORDS for w in _text.words(name))
+    own = set(_text.identifier_words(tool.name)) | _text.STOPWORDS
+    phrases = _text.capitalized_phrases(" x " + clause)
+    return any(w not in own for p in phrases for w in _text.words(p))
 
 
-def _call(tool: Tool, text: str) -> PlannedCall:
-    arguments = fill_schema(tool.parameters, text)
+def _call(tool: Tool, text: str, evidence: str = "") -> PlannedCall:
+    arguments = fill_schema(tool.parameters, text, evidence)
     if not isinstance(arguments, dict):
         arguments = {}
     return PlannedCall(tool, arguments)
+
+
+def pending(planned: list[PlannedCall], made: list[tuple[str, JSON]]) -> list[PlannedCall]:
+    """The planned calls not made yet.
+
+    A made call with the same tool and arguments cancels its plan first; the other made calls
+    then cancel one planned call of the same tool each (their arguments may have been edited).
+    """
+    left = list(made)
+    unmatched = []
+    for call in planned:
+        key = (call.tool.name, call.arguments)
+        if key in left:
+            left.remove(key)
+        else:
+            unmatched.append(call)
+    spare = Counter(name for name, _ in left)
+    out = []
+    for call in unmatched:
+        if spare[call.tool.name] > 0:
+            spare[call.tool.name] -= 1
+        else:
+            out.append(call)
+    return out
+
+
+def follow_up(
+    tools: list[Tool], question: str, evidence: str, made: list[tuple[str, JSON]]
+) -> PlannedCall | None:
+    """The next call once every planned call has its result, when some call is required.
+
+    A tool not called since the question, preferring one whose fields the question and the
+    results can fill (typically a structured-output tool); ``None`` when every tool was called.
+    """
+    called = {name for name, _ in made}
+    text = f"{question}\n{evidence}"
+    fresh = [(fit(t, text), score(t, text), -i, t) for i, t in enumerate(tools)]
+    fresh = [r for r in fresh if r[3].name not in called]
+    if not fresh:
+        return None
+    tool = max(fresh, key=lambda r: r[:3])[3]
+    return _call(tool, question, evidence)
 
 
 def tool_choice_mode(tool_choice: Any) -> tuple[str, str | None]:

@@ -190,10 +190,12 @@ class OpenAIStreamState:
 
     The stream ends at ``data: [DONE]``. Usage is emitted once: at once for a usage-only chunk
     (``choices: []``), else the last usage seen is emitted when the stream ends (some servers
-    repeat cumulative usage on every chunk).
+    repeat cumulative usage on every chunk). A tool call's ``id`` or whole ``name`` repeated
+    on later fragments of the same call (llama.cpp's Python server does this) is dropped, so
+    consumers that concatenate name fragments still get the name once.
     """
 
-    __slots__ = ("_meta_sent", "_usage", "_usage_sent", "done", "finished")
+    __slots__ = ("_ids", "_meta_sent", "_names", "_usage", "_usage_sent", "done", "finished")
 
     def __init__(self) -> None:
         self.done = False
@@ -201,6 +203,8 @@ class OpenAIStreamState:
         self._meta_sent = False
         self._usage: Usage | None = None
         self._usage_sent = False
+        self._ids: dict[int, str] = {}
+        self._names: dict[int, str] = {}
 
     def event(self, event: SSEEvent, out: list[StreamDelta]) -> None:
         """Handle one SSE event, appending deltas to ``out``."""
@@ -220,6 +224,8 @@ class OpenAIStreamState:
         choices = chunk.get("choices")
         if choices and isinstance(choices[0], dict) and _choice_delta(choices[0], delta):
             self.finished = True
+        if "tool_calls" in delta:
+            self._drop_repeats(delta["tool_calls"])
         usage = chunk.get("usage")
         if usage:
             self._usage = parse_usage(usage)
@@ -237,6 +243,21 @@ class OpenAIStreamState:
             "The event stream ended before the answer was complete "
             "(no finish_reason and no [DONE])."
         )
+
+    def _drop_repeats(self, calls: list[ToolCallDelta]) -> None:
+        """Blank an ``id`` or ``name`` that only repeats what this call already has."""
+        for call in calls:
+            index, call_id, name = call["index"], call["id"], call["name"]
+            if call_id is not None:
+                if self._ids.get(index) == call_id:
+                    call["id"] = None
+                self._ids[index] = call_id
+            if name is not None:
+                so_far = self._names.get(index, "")
+                if so_far == name:
+                    call["name"] = None
+                else:
+                    self._names[index] = so_far + name
 
     def _meta(self, chunk: JSON, delta: StreamDelta) -> None:
         if chunk.get("id"):

