@@ -1,0 +1,161 @@
+"""Measured loops: client-process CPU per call, per streamed event, and under concurrency.
+
+Only this process's CPU is counted (``time.process_time``): the server runs in another
+process, so its work and the loopback round trip do not show. Clients take turns within each
+round (the order rotates every round) so that machine noise spreads over all of them alike;
+results keep one sample per round, and the report takes medians.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.clients import AsyncDriver, SyncDriver
+
+Samples = dict[str, dict[str, list[float]]]
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work one run does; ``quick()`` is the CI smoke size."""
+
+    rounds: int = 15
+    invoke_calls: int = 200
+    stream_calls: int = 10
+    long_chunks: int = 220
+    short_chunks: int = 20
+    async_rounds: int = 7
+    c20_batches: int = 20
+    c200_batches: int = 3
+    import_reps: int = 5
+    warm_up: bool = True
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(
+            rounds=2,
+            invoke_calls=5,
+            stream_calls=1,
+            async_rounds=1,
+            c20_batches=1,
+            c200_batches=1,
+            import_reps=1,
+            warm_up=False,
+        )
+
+
+def settle() -> None:
+    """Collect, then move every surviving object out of the collector's sight.
+
+    Imported frameworks leave millions of long-lived objects; without ``gc.freeze`` each
+    ``gc.collect`` below takes a tenth of a second and a full collection landing inside a
+    measured loop charges one client for everyone's heap.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def _cpu_per_call(fn: Callable[[], object], calls: int) -> float:
+    gc.collect()
+    start = time.process_time()
+    for _ in range(calls):
+        fn()
+    return (time.process_time() - start) / calls
+
+
+def _rotated(names: list[str], r: int) -> list[str]:
+    k = r % len(names) if names else 0
+    return names[k:] + names[:k]
+
+
+def _sync_round(drv: SyncDriver, sizes: Sizes) -> dict[str, float]:
+    long_n, short_n = sizes.long_chunks, sizes.short_chunks
+    invoke = _cpu_per_call(drv.invoke, sizes.invoke_calls)
+    long_s = _cpu_per_call(lambda: drv.stream(long_n), sizes.stream_calls)
+    short_s = _cpu_per_call(lambda: drv.stream(short_n), sizes.stream_calls)
+    # The slope between two stream lengths is the per-event cost with the per-call part
+    # (request, headers, set-up) cancelled out.
+    return {
+        "invoke": invoke,
+        "stream_call": long_s,
+        "event": (long_s - short_s) / (long_n - short_n),
+    }
+
+
+def warm_sync(drv: SyncDriver, sizes: Sizes) -> None:
+    """Exercise every path once so that lazy imports, pools and caches are in place."""
+    for _ in range(3):
+        drv.invoke()
+    drv.stream(sizes.long_chunks)
+    drv.stream(sizes.short_chunks)
+
+
+def _fail(drivers: dict[str, Any], errors: dict[str, str], name: str, exc: Exception) -> None:
+    errors[name] = f"error: {type(exc).__name__}: {exc}"
+    drivers.pop(name, None)
+
+
+def run_sync(
+    drivers: dict[str, SyncDriver], sizes: Sizes, errors: dict[str, str], log: Log
+) -> Samples:
+    """Interleaved rounds of invoke and streams; a driver that raises is dropped and noted."""
+    samples: Samples = {name: {} for name in drivers}
+    for r in range(sizes.rounds):
+        for name in _rotated(list(drivers), r):
+            try:
+                round_ = _sync_round(drivers[name], sizes)
+            except Exception as exc:
+                _fail(drivers, errors, name, exc)
+                continue
+            for key, value in round_.items():
+                samples[name].setdefault(key, []).append(value)
+        log(f"sync round {r + 1}/{sizes.rounds}")
+    return {name: s for name, s in samples.items() if name in drivers}
+
+
+async def _cpu_concurrent(
+    fn: Callable[[], Awaitable[object]], concurrency: int, batches: int
+) -> tuple[float, float]:
+    gc.collect()
+    start, wall = time.process_time(), time.perf_counter()
+    for _ in range(batches):
+        await asyncio.gather(*(fn() for _ in range(concurrency)))
+    calls = concurrency * batches
+    return (time.process_time() - start) / calls, (time.perf_counter() - wall) / calls
+
+
+async def _async_round(drv: AsyncDriver, sizes: Sizes) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for conc, batches in ((20, sizes.c20_batches), (200, sizes.c200_batches)):
+        out[f"c{conc}"], out[f"c{conc}_wall"] = await _cpu_concurrent(drv.ainvoke, conc, batches)
+    return out
+
+
+async def run_async(
+    drivers: dict[str, AsyncDriver], sizes: Sizes, errors: dict[str, str], log: Log
+) -> Samples:
+    """Interleaved rounds of 20 and 200 concurrent calls, each client on its own pool."""
+    samples: Samples = {name: {} for name in drivers}
+    for name in list(drivers):
+        try:
+            # Opens the pool's connections; without warm-up one call still checks the path.
+            await _cpu_concurrent(drivers[name].ainvoke, 200 if sizes.warm_up else 1, 1)
+        except Exception as exc:
+            _fail(drivers, errors, name, exc)
+    for r in range(sizes.async_rounds):
+        for name in _rotated(list(drivers), r):
+            try:
+                round_ = await _async_round(drivers[name], sizes)
+            except Exception as exc:
+                _fail(drivers, errors, name, exc)
+                continue
+            for key, value in round_.items():
+                samples[name].setdefault(key, []).append(value)
+        log(f"async round {r + 1}/{sizes.async_rounds}")
+    return {name: s for name, s in samples.items() if name in drivers}
