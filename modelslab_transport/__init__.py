@@ -44,6 +44,7 @@ from ._errors import (
     StreamTruncatedError,
     UnprocessableEntityError,
 )
+from ._lifecycle import ClientCache
 from ._limit import DEFAULT_MAX_CONCURRENCY
 from ._types import (
     JSON,
@@ -82,6 +83,7 @@ __all__ = [
     "BadRequestError",
     "ChatMessage",
     "ChatRequest",
+    "ClientCache",
     "Completion",
     "ConfigurationError",
     "ConflictError",

@@ -36,6 +36,7 @@ CONTRACT = {
     "AsyncModelsLabClient",
     "Stream",
     "AsyncStream",
+    "ClientCache",
     # errors
     "ModelsLabError",
     "ConfigurationError",
