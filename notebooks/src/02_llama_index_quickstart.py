@@ -77,9 +77,15 @@ for part in llm.stream_complete("Count to 10."):
 # ## A RAG query engine over the bundled handbook
 
 # %%
+from pathlib import Path
+
 from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
 
-documents = SimpleDirectoryReader("data/handbook").load_data()
+# Keep only the file name as metadata: the default adds the absolute path and file dates,
+# which would be embedded with the text and make scores depend on where the files live.
+documents = SimpleDirectoryReader(
+    "data/handbook", file_metadata=lambda path: {"file_name": Path(path).name}
+).load_data()
 index = VectorStoreIndex.from_documents(documents)
 query_engine = index.as_query_engine(similarity_top_k=2)
 
