@@ -165,8 +165,7 @@ def _user(content: str | list[Any], name: str | None, where: str) -> list[ChatMe
 
 def _assistant(message: AIMessage, where: str) -> ChatMessage:
     calls = [
-        _wire_call(tc["id"], tc["name"], json.dumps(tc["args"], ensure_ascii=False))
-        for tc in message.tool_calls
+        _wire_call(tc["id"], tc["name"], _arguments(tc["args"], where)) for tc in message.tool_calls
     ]
     calls += [_wire_call(tc["id"], tc["name"], tc["args"]) for tc in message.invalid_tool_calls]
     known = {c["id"] for c in calls}
@@ -178,11 +177,11 @@ def _assistant(message: AIMessage, where: str) -> ChatMessage:
             continue
         kind = block.get("type")
         if kind == "text":
-            texts.append(block.get("text") or "")
+            texts.append(_text(block, "text", where))
         elif kind in ("reasoning", "thinking"):
-            reasoning.append(block.get(kind) or "")
+            reasoning.append(_text(block, kind, where))
         elif kind == "tool_use" and block.get("id") not in known:
-            args = json.dumps(block.get("input") or {}, ensure_ascii=False)
+            args = _arguments(block.get("input") or {}, where)
             calls.append(_wire_call(block.get("id"), block.get("name"), args))
         elif kind not in _ASSISTANT_NON_TEXT:
             msg = f"{where}: assistant content block of type {kind!r} cannot be sent."
@@ -223,7 +222,7 @@ def _tool_content(content: Any, where: str) -> tuple[list[str], list[ContentPart
         elif isinstance(block, str):
             texts.append(block)
         elif isinstance(block, dict) and block.get("type") == "text":
-            texts.append(block.get("text") or "")
+            texts.append(_text(block, "text", f"{where}.content[{j}]"))
         elif isinstance(block, dict) and block.get("type") in _UNSUPPORTED:
             raise _unsupported(block, f"{where}.content[{j}]")
         else:
@@ -243,7 +242,7 @@ def _user_part(block: Any, where: str) -> ContentPart | None:
         return {"type": "text", "text": block}
     kind = block.get("type") if isinstance(block, dict) else None
     if kind == "text":
-        return {"type": "text", "text": block.get("text") or ""}
+        return {"type": "text", "text": _text(block, "text", where)}
     if kind in ("image", "image_url"):
         return _image_part(block, where)
     if kind in ("reasoning", "thinking", "redacted_thinking"):
@@ -317,6 +316,25 @@ def _plain_text(content: str | list[Any], where: str) -> str:
             raise UnsupportedContentError(msg)
         texts.append(part["text"])
     return "\n".join(texts)
+
+
+def _text(block: Block, key: str, where: str) -> str:
+    """``block[key]`` as text ("" when absent); any other type is refused, not sent."""
+    value = block.get(key)
+    if value is None or isinstance(value, str):
+        return value or ""
+    kind = block.get("type")
+    msg = f"{where}: {key!r} of a {kind!r} block must be a string, not {type(value).__name__}."
+    raise UnsupportedContentError(msg)
+
+
+def _arguments(value: Any, where: str) -> str:
+    """Tool-call arguments as JSON text."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        msg = f"{where}: tool call arguments are not JSON-serializable ({exc})."
+        raise UnsupportedContentError(msg) from None
 
 
 def _collapse(parts: list[ContentPart]) -> str | list[ContentPart]:

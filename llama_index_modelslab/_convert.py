@@ -133,7 +133,7 @@ def _assistant_message(message: ChatMessage) -> WireMessage:
         elif not isinstance(block, CachePoint):
             raise _unsupported(block.block_type, message)
     if not calls:
-        calls = [_legacy_call(c) for c in message.additional_kwargs.get("tool_calls") or ()]
+        calls = _legacy_calls(message.additional_kwargs.get("tool_calls"))
     text = "\n".join(texts)
     out: WireMessage = {"role": "assistant", "content": text if text or not calls else None}
     if calls:
@@ -146,7 +146,7 @@ def _assistant_message(message: ChatMessage) -> WireMessage:
 
 def _wire_call(block: ToolCallBlock) -> WireToolCall:
     args = block.tool_kwargs
-    arguments = args if isinstance(args, str) else json.dumps(args)
+    arguments = args if isinstance(args, str) else _dumps(args)
     return {
         "id": block.tool_call_id or "",
         "type": "function",
@@ -154,17 +154,37 @@ def _wire_call(block: ToolCallBlock) -> WireToolCall:
     }
 
 
+def _dumps(arguments: Any) -> str:
+    try:
+        return json.dumps(arguments)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Tool call arguments are not JSON-serializable: {exc}") from None
+
+
+def _legacy_calls(raw: Any) -> list[WireToolCall]:
+    if not raw:
+        return []
+    if not isinstance(raw, list | tuple):
+        raise ValueError("additional_kwargs['tool_calls'] must be a list of tool calls.")
+    return [_legacy_call(c) for c in raw]
+
+
 def _legacy_call(call: Any) -> WireToolCall:
     """Read a tool call stored in ``additional_kwargs["tool_calls"]`` (dict or SDK object)."""
     data = call.model_dump() if hasattr(call, "model_dump") else call
-    function = data.get("function") or {}
+    function = (data.get("function") or {}) if isinstance(data, Mapping) else None
+    if not isinstance(function, Mapping):
+        raise ValueError(
+            "Each additional_kwargs['tool_calls'] entry must be an OpenAI-style tool call: "
+            f"{{'id': ..., 'function': {{'name': ..., 'arguments': ...}}}}, got {call!r:.80}."
+        )
     arguments = function.get("arguments") or "{}"
     return {
         "id": str(data.get("id") or ""),
         "type": "function",
         "function": {
             "name": str(function.get("name") or ""),
-            "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments),
+            "arguments": arguments if isinstance(arguments, str) else _dumps(arguments),
         },
     }
 

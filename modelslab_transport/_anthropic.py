@@ -9,6 +9,8 @@ from typing import Any
 
 from ._common import (
     arguments_text,
+    as_object,
+    as_text,
     load_event_json,
     make_usage,
     normalize_finish_reason,
@@ -64,8 +66,8 @@ def parse_message(body: JSON) -> Completion:
                 )
             )
     return Completion(
-        id=body.get("id"),
-        model=body.get("model"),
+        id=as_text(body.get("id")),
+        model=as_text(body.get("model")),
         text="".join(texts) if texts else None,
         reasoning="".join(thinking) if thinking else None,
         tool_calls=calls,
@@ -133,7 +135,7 @@ class AnthropicStreamState:
             out.append(delta)
 
     def _message_start(self, payload: JSON, delta: StreamDelta) -> None:
-        message = payload.get("message") or {}
+        message = as_object(payload.get("message"))
         if message.get("id"):
             delta["id"] = str(message["id"])
         if message.get("model"):
@@ -143,11 +145,11 @@ class AnthropicStreamState:
             self._output = self._input["output_tokens"]
 
     def _block_start(self, payload: JSON, delta: StreamDelta) -> None:
-        block = payload.get("content_block") or {}
+        block = as_object(payload.get("content_block"))
         kind = block.get("type")
-        if kind == "text" and block.get("text"):
+        if kind == "text" and as_text(block.get("text")):
             delta["text"] = block["text"]
-        elif kind == "thinking" and block.get("thinking"):
+        elif kind == "thinking" and as_text(block.get("thinking")):
             delta["reasoning"] = block["thinking"]
         elif kind == "tool_use":
             index = self._tools.setdefault(to_int(payload.get("index")), len(self._tools))
@@ -155,30 +157,33 @@ class AnthropicStreamState:
             delta["tool_calls"] = [
                 ToolCallDelta(
                     index=index,
-                    id=block.get("id") or None,
-                    name=block.get("name") or None,
+                    id=as_text(block.get("id")),
+                    name=as_text(block.get("name")),
                     arguments=arguments_text(args) if args else "",
                 )
             ]
 
     def _block_delta(self, payload: JSON, delta: StreamDelta) -> None:
-        inner = payload.get("delta") or {}
+        inner = as_object(payload.get("delta"))
         kind = inner.get("type")
         if kind == "text_delta":
-            if inner.get("text"):
+            if as_text(inner.get("text")):
                 delta["text"] = inner["text"]
         elif kind == "input_json_delta":
             index = self._tools.setdefault(to_int(payload.get("index")), len(self._tools))
             delta["tool_calls"] = [
                 ToolCallDelta(
-                    index=index, id=None, name=None, arguments=inner.get("partial_json") or ""
+                    index=index,
+                    id=None,
+                    name=None,
+                    arguments=as_text(inner.get("partial_json")) or "",
                 )
             ]
-        elif kind == "thinking_delta" and inner.get("thinking"):
+        elif kind == "thinking_delta" and as_text(inner.get("thinking")):
             delta["reasoning"] = inner["thinking"]
 
     def _message_delta(self, payload: JSON, delta: StreamDelta) -> None:
-        reason = normalize_finish_reason((payload.get("delta") or {}).get("stop_reason"))
+        reason = normalize_finish_reason(as_object(payload.get("delta")).get("stop_reason"))
         if reason:
             delta["finish_reason"] = reason
             self.finished = True

@@ -11,6 +11,8 @@ from ._types import JSON, Usage
 
 __all__ = [
     "arguments_text",
+    "as_object",
+    "as_text",
     "load_event_json",
     "make_usage",
     "normalize_finish_reason",
@@ -29,6 +31,16 @@ _FINISH_REASONS = {
     "function_call": "tool_calls",
     "refusal": "content_filter",
 }
+
+
+def as_object(value: Any) -> JSON:
+    """``value`` if it is a JSON object, else an empty one (a field of the wrong shape)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_text(value: Any) -> str | None:
+    """``value`` if it is a non-empty string, else ``None`` (a field of the wrong type)."""
+    return value if isinstance(value, str) and value else None
 
 
 def normalize_finish_reason(reason: Any) -> str | None:

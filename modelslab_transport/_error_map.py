@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -184,7 +185,17 @@ def _body_retry_after(body: Any) -> float | None:
         seconds = float(value)
     except (TypeError, ValueError):
         return None
-    return seconds if seconds >= 0 else None
+    return seconds if 0 <= seconds < math.inf else None
+
+
+def _header_seconds(value: str, divisor: float = 1.0) -> float | None:
+    """A header's number of seconds, at least 0; ``None`` for NaN or infinity.
+
+    Those would break the sleep before a retry. Raises ``ValueError`` for text that is not
+    a number.
+    """
+    seconds = float(value) / divisor
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
 def parse_retry_after(
@@ -201,14 +212,16 @@ def parse_retry_after(
     millis = headers.get("retry-after-ms")
     if millis:
         try:
-            return max(float(millis) / 1000.0, 0.0)
+            seconds = _header_seconds(millis, 1000.0)
         except ValueError:
-            pass
+            seconds = None
+        if seconds is not None:
+            return seconds
     value = headers.get("retry-after")
     if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        return _header_seconds(value)
     except ValueError:
         pass
     try:

@@ -7,6 +7,8 @@ from typing import Any
 from ._catalog import default_max_tokens
 from ._common import (
     arguments_text,
+    as_object,
+    as_text,
     load_event_json,
     make_usage,
     normalize_finish_reason,
@@ -137,8 +139,8 @@ def parse_completion(body: JSON) -> Completion:
     choice: JSON = choices[0] if isinstance(choices[0], dict) else {}
     message: JSON = choice["message"] if isinstance(choice.get("message"), dict) else {}
     return Completion(
-        id=body.get("id"),
-        model=body.get("model"),
+        id=as_text(body.get("id")),
+        model=as_text(body.get("model")),
         text=_content_text(message.get("content")),
         reasoning=_reasoning(message),
         tool_calls=_tool_calls(message.get("tool_calls")),
@@ -148,18 +150,18 @@ def parse_completion(body: JSON) -> Completion:
     )
 
 
-def _tool_call_deltas(raw: list[Any]) -> list[ToolCallDelta]:
+def _tool_call_deltas(raw: Any) -> list[ToolCallDelta]:
     deltas: list[ToolCallDelta] = []
-    for position, call in enumerate(raw):
+    for position, call in enumerate(raw if isinstance(raw, list) else []):
         if not isinstance(call, dict):
             continue
-        fn = call.get("function") or {}
+        fn = as_object(call.get("function"))
         index = call.get("index")
         deltas.append(
             ToolCallDelta(
                 index=index if isinstance(index, int) else position,
-                id=call.get("id") or None,
-                name=fn.get("name") or None,
+                id=as_text(call.get("id")),
+                name=as_text(fn.get("name")),
                 arguments=arguments_text(fn.get("arguments")),
             )
         )
@@ -222,7 +224,8 @@ class OpenAIStreamState:
         if not self._meta_sent:
             self._meta(chunk, delta)
         choices = chunk.get("choices")
-        if choices and isinstance(choices[0], dict) and _choice_delta(choices[0], delta):
+        first = choices[0] if isinstance(choices, list) and choices else None
+        if isinstance(first, dict) and _choice_delta(first, delta):
             self.finished = True
         if "tool_calls" in delta:
             self._drop_repeats(delta["tool_calls"])
