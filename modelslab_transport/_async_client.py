@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from ._base import MODELS_FALLBACK_PATH, BaseClient, Call, translate_httpx_errors
+from ._base import DRAIN_LIMIT, MODELS_FALLBACK_PATH, BaseClient, Call, translate_httpx_errors
 from ._error_map import request_id_from
 from ._errors import APIError, ConfigurationError, NotFoundError, scrub
 from ._limit import AsyncLimiter, Slot, pool_limits
@@ -33,6 +33,20 @@ def _close_abandoned(response: httpx.Response) -> None:
         task = asyncio.ensure_future(response.aclose())
         _CLOSING.add(task)
         task.add_done_callback(_CLOSING.discard)
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read what follows the end marker so the connection can go back to the pool.
+
+    The answer is complete by now: a failure here (or a body that keeps going) only costs
+    the connection, never the answer.
+    """
+    with contextlib.suppress(httpx.HTTPError):
+        drained = 0
+        async for rest in chunks:
+            drained += len(rest)
+            if drained > DRAIN_LIMIT:
+                break
 
 
 class AsyncStream(AsyncIterator[StreamDelta]):
@@ -90,6 +104,8 @@ class AsyncStream(AsyncIterator[StreamDelta]):
                     yield delta
             for delta in parser.finish():
                 yield delta
+            if parser.done:
+                await _drain(chunks)
         except APIError as exc:
             if exc.request_id is None:
                 exc.request_id = request_id_from(self.response.headers)

@@ -50,6 +50,8 @@ logger = logging.getLogger("modelslab_transport")
 MODELS_PATH = "/v1/models"
 # The docs' OpenAI-SDK example (base URL + ``/models``) implies this path too; tried on 404.
 MODELS_FALLBACK_PATH = "/models"
+# Bytes a finished stream may still read (the end of the chunked body) to keep its connection.
+DRAIN_LIMIT = 64 * 1024
 
 
 @contextlib.contextmanager

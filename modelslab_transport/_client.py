@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random as _random_module
 import time
@@ -12,7 +13,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from ._base import MODELS_FALLBACK_PATH, BaseClient, Call, translate_httpx_errors
+from ._base import DRAIN_LIMIT, MODELS_FALLBACK_PATH, BaseClient, Call, translate_httpx_errors
 from ._error_map import request_id_from
 from ._errors import APIError, ConfigurationError, NotFoundError, scrub
 from ._limit import Limiter, Slot, pool_limits
@@ -20,6 +21,20 @@ from ._stream import StreamParser
 from ._types import ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
 
 __all__ = ["ModelsLabClient", "Stream"]
+
+
+def _drain(chunks: Iterator[bytes]) -> None:
+    """Read what follows the end marker so the connection can go back to the pool.
+
+    The answer is complete by now: a failure here (or a body that keeps going) only costs
+    the connection, never the answer.
+    """
+    with contextlib.suppress(httpx.HTTPError):
+        drained = 0
+        for rest in chunks:
+            drained += len(rest)
+            if drained > DRAIN_LIMIT:
+                break
 
 
 class Stream(Iterator[StreamDelta]):
@@ -68,6 +83,8 @@ class Stream(Iterator[StreamDelta]):
                     break
                 yield from parser.feed(chunk)
             yield from parser.finish()
+            if parser.done:
+                _drain(chunks)
         except APIError as exc:
             if exc.request_id is None:
                 exc.request_id = request_id_from(self.response.headers)

@@ -59,12 +59,6 @@ async def test_plain_calls_reuse_pooled_connections(wired: Any, framework: str) 
     assert tally.connections <= DEFAULT_MAX_CONCURRENCY
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a stream is closed as soon as its end marker ([DONE] / message_stop) "
-    "is parsed, before the body's last bytes are read, so its connection cannot go back to "
-    "the pool and every streamed call opens a new one (a TLS handshake each, over https)",
-)
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 async def test_streams_reuse_pooled_connections(wired: Any, framework: str) -> None:
     model, tally = wired(framework, model=MODEL)
