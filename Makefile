@@ -19,7 +19,7 @@ demo: install
 	$(BIN)/python examples/demo.py
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --basetemp=.pytest-tmp
 
 # Regenerate the notebooks' stored outputs (always against the local server) and, for `docs`,
 # also the README's catalog table. tests/docs fails when either is out of date.
@@ -55,7 +55,7 @@ local-model: $(MODEL_STAMP)
 
 # Our adapters against llama.cpp's own OpenAI-compatible server (tests_model/).
 test-model: $(MODEL_STAMP)
-	$(BIN)/python -m pytest tests_model
+	$(BIN)/python -m pytest --basetemp=.pytest-tmp-model tests_model
 
 lint: install
 	$(BIN)/ruff check .
