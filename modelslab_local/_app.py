@@ -155,7 +155,10 @@ def _early_fault(
         return _error(_fault_error(spec, str(body.get("model", ""))), fmt)
     if fault.kind == "json-error" and stream:
         status = int(spec.arg) if spec.arg and spec.arg.isdigit() else fault.status
-        return _json({"status": "error", "message": fault.message}, status)
+        report = {"status": "error", "message": fault.message}
+        if spec.name == "stream-json-error-sse":  # the report, mislabelled as a stream
+            return Response(dumps(report), 200, media_type="text/event-stream")
+        return _json(report, status)
     if fault.kind == "reset":
         return PlannedResponse(200, "application/json", [Abort()])
     if fault.kind == "body":

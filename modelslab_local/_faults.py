@@ -10,6 +10,7 @@ succeed, for retry tests); the headers ``x-modelslab-fault-times`` and
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Mapping
@@ -111,6 +112,12 @@ FAULTS: dict[str, FaultDef] = {
         message="Upstream provider error.",
         description="an error event mid-stream, then the end",
     ),
+    "stream-error-ml": FaultDef(
+        "stream",
+        message="Upstream provider error.",
+        description='ModelsLab\'s `{"status": "error", ...}` as a data line mid-stream, '
+        "then the normal end",
+    ),
     "stream-drop": FaultDef("stream", description="connection dropped mid-stream"),
     "stream-json-error": FaultDef(
         "json-error",
@@ -118,6 +125,13 @@ FAULTS: dict[str, FaultDef] = {
         "modelslab",
         "Stream could not be started.",
         description="JSON error body on a stream request (arg: status)",
+    ),
+    "stream-json-error-sse": FaultDef(
+        "json-error",
+        200,
+        "modelslab",
+        "Rate limit exceeded: too many queued requests.",
+        description="the same JSON error body, labelled `text/event-stream`",
     ),
     "slow-first-byte": FaultDef("timing", description="wait arg seconds before the response"),
     "stall": FaultDef("timing", description="stall arg seconds after the first chunk / headers"),
@@ -207,6 +221,9 @@ def reshape_stream(events: list[Event], spec: FaultSpec, error: bytes) -> list[P
         ]
     if name == "stream-error":
         return [*data[: middle + 1], error]
+    if name == "stream-error-ml":
+        report = {"status": "error", "message": spec.arg or spec.definition.message}
+        return [*data[: middle + 1], f"data: {json.dumps(report)}\n\n".encode(), data[-1]]
     if name == "stream-drop":
         return [*data[: middle + 1], Abort()]
     if name == "stall":

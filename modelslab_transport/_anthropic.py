@@ -11,6 +11,7 @@ from ._common import (
     arguments_text,
     as_object,
     as_text,
+    is_error_payload,
     load_event_json,
     make_usage,
     normalize_finish_reason,
@@ -106,6 +107,8 @@ class AnthropicStreamState:
             return
         payload = load_event_json(data)
         kind = payload.get("type") or event.event
+        if kind == "error" or is_error_payload(payload):
+            raise server_stream_error(payload)
         delta: StreamDelta = {}
         if kind == "content_block_delta":
             self._block_delta(payload, delta)
@@ -118,8 +121,6 @@ class AnthropicStreamState:
         elif kind == "message_stop":
             self.done = True
             self._flush_usage(delta)
-        elif kind == "error":
-            raise server_stream_error(payload)
         if delta:  # ping, content_block_stop and unknown events carry nothing
             out.append(delta)
 

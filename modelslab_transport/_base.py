@@ -31,7 +31,7 @@ from pydantic import SecretStr
 
 from . import _anthropic, _anthropic_request, _openai
 from ._config import ClientConfig, resolve_config
-from ._error_map import error_from_response
+from ._error_map import error_fields, error_from_response
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -235,7 +235,12 @@ class BaseClient:
         body = _json_or_text(response.content)
         if response.is_success:
             media = _media_type(response)
-            if call.stream and not (media.endswith("json") or media.endswith("+json")):
+            if (
+                call.stream
+                and not (media.endswith("json") or media.endswith("+json"))
+                # An error report under a wrong content type is still the server's words.
+                and error_fields(body)[0] is None
+            ):
                 raise MalformedResponseError(
                     f"Expected an event stream, got content type {media!r}.", body=body
                 )

@@ -13,6 +13,7 @@ __all__ = [
     "arguments_text",
     "as_object",
     "as_text",
+    "is_error_payload",
     "load_event_json",
     "make_usage",
     "normalize_finish_reason",
@@ -102,6 +103,20 @@ def load_event_json(data: str) -> JSON:
             f"Stream event data is not a JSON object: {data[:200]!r}", body=value
         )
     return value
+
+
+def is_error_payload(payload: JSON) -> bool:
+    """Whether a stream event's JSON is an error report rather than a chunk of the answer.
+
+    Besides the two formats' own error events, ModelsLab may put its site-wide shape
+    (``{"status": "error", "message"|"messege": ...}``) or a bare ``{"error": ...}`` in a
+    ``data:`` line; treating those as chunks would end the stream as a silent success.
+    """
+    return (
+        payload.get("error") is not None
+        or payload.get("type") == "error"
+        or payload.get("status") in ("error", "failed")
+    )
 
 
 def server_stream_error(payload: JSON) -> ServerStreamError:

@@ -9,6 +9,7 @@ from ._common import (
     arguments_text,
     as_object,
     as_text,
+    is_error_payload,
     load_event_json,
     make_usage,
     normalize_finish_reason,
@@ -218,7 +219,7 @@ class OpenAIStreamState:
         if not data or data.isspace():  # an empty data line is a keep-alive, not an event
             return
         chunk = load_event_json(data)
-        if chunk.get("error") is not None or event.event == "error":
+        if event.event == "error" or is_error_payload(chunk):
             raise server_stream_error(chunk)
         delta: StreamDelta = {}
         if not self._meta_sent:

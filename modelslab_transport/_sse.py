@@ -16,7 +16,13 @@ from __future__ import annotations
 import codecs
 from typing import NamedTuple
 
-__all__ = ["SSEDecoder", "SSEEvent"]
+from ._errors import MalformedResponseError
+
+__all__ = ["MAX_LINE_CHARS", "SSEDecoder", "SSEEvent"]
+
+# The longest line accepted before a line break (16 Mi characters): a real event is far
+# shorter, and a body that never breaks its lines must not grow memory without bound.
+MAX_LINE_CHARS = 16 * 1024 * 1024
 
 
 class SSEEvent(NamedTuple):
@@ -63,6 +69,11 @@ class SSEDecoder:
             buf = buf.replace("\r\n", "\n").replace("\r", "\n")
         lines = buf.split("\n")
         self._buf = lines.pop()
+        if len(self._buf) > MAX_LINE_CHARS:
+            raise MalformedResponseError(
+                f"The event stream sent a line longer than {MAX_LINE_CHARS:,} characters "
+                "without a line break."
+            )
         events: list[SSEEvent] = []
         for line in lines:
             self._line(line, events)

@@ -8,14 +8,20 @@ The drivers only read chunks and call :meth:`StreamParser.feed`, stop when
 
 from __future__ import annotations
 
+import json
 from typing import Protocol
 
 from ._anthropic import AnthropicStreamState
+from ._common import is_error_payload
+from ._error_map import error_from_response
 from ._openai import OpenAIStreamState
 from ._sse import SSEDecoder, SSEEvent
 from ._types import ApiFormat, Completion, StreamDelta, ToolCallDelta
 
 __all__ = ["StreamParser", "deltas_from_completion"]
+
+# Error reports are small; a longer body without an event is not one.
+_MAX_HEAD = 64 * 1024
 
 
 class _State(Protocol):
@@ -29,13 +35,16 @@ class _State(Protocol):
 class StreamParser:
     """SSE decoding plus one wire format's event state machine."""
 
-    __slots__ = ("_decoder", "_state")
+    __slots__ = ("_decoder", "_head", "_state")
 
     def __init__(self, api_format: ApiFormat) -> None:
         self._decoder = SSEDecoder()
         self._state: _State = (
             AnthropicStreamState() if api_format == "anthropic" else OpenAIStreamState()
         )
+        # The body until its first event: if none ever comes, it may be a plain JSON error
+        # report sent under an event-stream content type (see :meth:`finish`).
+        self._head: bytearray | None = bytearray()
 
     @property
     def done(self) -> bool:
@@ -46,20 +55,42 @@ class StreamParser:
         """Decode one chunk of the body; events after the end marker are ignored."""
         out: list[StreamDelta] = []
         state = self._state
-        for event in self._decoder.feed(chunk):
+        events = self._decoder.feed(chunk)
+        if self._head is not None:
+            self._head += chunk
+            if events or len(self._head) > _MAX_HEAD:
+                self._head = None
+        for event in events:
             state.event(event, out)
             if state.done:
                 break
         return out
 
     def finish(self) -> list[StreamDelta]:
-        """End of input: the last deltas, or :class:`StreamTruncatedError`."""
+        """End of input: the last deltas, or :class:`StreamTruncatedError`.
+
+        Raises the matching :class:`~modelslab_transport.APIStatusError` instead when the whole
+        body was one JSON error report (ModelsLab sometimes answers a stream request with
+        ``{"status": "error", ...}`` and an event-stream content type).
+        """
         out: list[StreamDelta] = []
         if not self._state.done:
             for event in self._decoder.flush():
                 self._state.event(event, out)
+                self._head = None
+        if self._head:
+            _raise_if_error_report(bytes(self._head))
         self._state.end(out)
         return out
+
+
+def _raise_if_error_report(body: bytes) -> None:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return
+    if isinstance(payload, dict) and is_error_payload(payload):
+        raise error_from_response(200, {}, payload)
 
 
 def deltas_from_completion(completion: Completion) -> list[StreamDelta]:

@@ -322,3 +322,26 @@ def _is_json(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/chat/completions", STREAM), ("/v1/messages", messages_body("Write a story", stream=True))],
+)
+def test_stream_error_in_modelslab_shape_then_the_normal_end(
+    client: httpx.Client, path: str, body: dict[str, object]
+) -> None:
+    lines = read_stream(client, "stream-error-ml:Upstream gave up", path, body)
+    reports = [json.loads(line[6:]) for line in lines if line.startswith('data: {"status"')]
+    assert reports == [{"status": "error", "message": "Upstream gave up"}]
+    # The stream then ends as if nothing happened: only the client can tell it is broken.
+    last = lines[-1][6:]
+    assert last == "[DONE]" or json.loads(last) == {"type": "message_stop"}
+
+
+def test_stream_json_error_labelled_as_a_stream(client: httpx.Client) -> None:
+    response = fault_post(client, "stream-json-error-sse", STREAM)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.json()["status"] == "error"
+    assert "Rate limit" in response.json()["message"]

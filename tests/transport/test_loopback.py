@@ -15,6 +15,7 @@ import pytest
 from modelslab_transport import (
     APIConnectionError,
     APIError,
+    APIStatusError,
     APITimeoutError,
     AsyncModelsLabClient,
     AuthenticationError,
@@ -157,8 +158,10 @@ FAULTS = [
     ("429", RateLimitError),
     ("503", InternalServerError),
     ("context-length", ContextWindowExceededError),
-    ("200-error", APIError),
-    ("200-messege", APIError),
+    # A 200 error report without a status or wording to go by stays a generic status error.
+    ("200-error", APIStatusError),
+    ("200-messege", APIStatusError),
+    ("200-error:Rate limit reached", RateLimitError),
     ("processing", APIError),
     ("wrong-content-type", MalformedResponseError),
     ("malformed-json", MalformedResponseError),
@@ -178,8 +181,9 @@ async def test_faults_before_the_answer(
             return await drain(await run(client, "stream_chat", REQUEST))
         return await run(client, "chat", REQUEST)
 
-    with pytest.raises(cls):
+    with pytest.raises(cls) as info:
         await attempt()
+    assert type(info.value) is cls  # the exact class, not just any error of the family
 
 
 @pytest.mark.parametrize(
@@ -188,13 +192,23 @@ async def test_faults_before_the_answer(
         ("stream-truncated", StreamTruncatedError),
         ("stream-malformed", MalformedResponseError),
         ("stream-error", ServerStreamError),
+        ("stream-error-ml", ServerStreamError),
         ("stream-drop", APIConnectionError),
-        ("stream-json-error", APIError),
+        ("stream-json-error", APIStatusError),
+        ("stream-json-error-sse", RateLimitError),
     ],
 )
-async def test_stream_faults(make: Callable[..., Any], fault: str, cls: type[Exception]) -> None:
-    with pytest.raises(cls):
-        await drain(await run(make(fault, max_retries=2), "stream_chat", REQUEST))
+@pytest.mark.parametrize("api_format", ["openai", "anthropic"])
+async def test_stream_faults(
+    make: Callable[..., Any], fault: str, cls: type[Exception], api_format: str
+) -> None:
+    async def attempt() -> Any:
+        client = make(fault, max_retries=2)
+        return await drain(await run(client, "stream_chat", REQUEST, api_format=api_format))
+
+    with pytest.raises(cls) as info:
+        await attempt()
+    assert type(info.value) is cls
 
 
 @pytest.mark.parametrize("fault", ["429", "503", "reset"])
