@@ -235,6 +235,31 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
     return body
 
 
+def native_body(body: JSON, *, stream: bool) -> JSON:
+    """Check and complete a Messages body the caller wrote in Anthropic's own shape.
+
+    ``max_tokens`` (required by the endpoint) defaults from the catalog and ``temperature`` is
+    capped at 1, as for converted requests; everything else is sent as given.
+
+    Raises:
+        ConfigurationError: ``model`` or a ``messages`` list is missing.
+    """
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise ConfigurationError("A Messages request needs a 'model' (a model id string).")
+    if not isinstance(body.get("messages"), list):
+        raise ConfigurationError("A Messages request needs 'messages' (a list).")
+    out = dict(body)
+    if out.get("max_tokens") is None:
+        out["max_tokens"] = default_max_tokens(out["model"])
+    if out.get("temperature") is not None:
+        out["temperature"] = min(float(out["temperature"]), MAX_TEMPERATURE)
+    if stream:
+        out["stream"] = True
+    else:
+        out.pop("stream", None)
+    return out
+
+
 def build_count_body(request: ChatRequest) -> JSON:
     """The ``/v1/messages/count_tokens`` body: model, messages, system and tools."""
     return _common_body(request)

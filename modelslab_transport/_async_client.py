@@ -19,7 +19,7 @@ from ._error_map import request_id_from
 from ._errors import APIError, ConfigurationError, NotFoundError, scrub
 from ._limit import AsyncLimiter, Slot, pool_limits
 from ._stream import StreamParser
-from ._types import ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
+from ._types import JSON, ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
 
 __all__ = ["AsyncModelsLabClient", "AsyncStream"]
 
@@ -283,6 +283,28 @@ class AsyncModelsLabClient(BaseClient):
         response, preloaded, slot = await self._execute(call)
         secret = self._config.secret()
         return AsyncStream(response, StreamParser(api_format), preloaded, secret=secret, slot=slot)
+
+    async def messages(
+        self,
+        body: JSON,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
+    ) -> Completion:
+        """Send an Anthropic-shaped Messages body (see ``ModelsLabClient.messages``)."""
+        result: Completion = (await self._execute(self._messages_call(body, False, timeout)))[1]
+        return result
+
+    async def stream_messages(
+        self,
+        body: JSON,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
+    ) -> AsyncStream:
+        """Stream an Anthropic-shaped Messages body (see ``ModelsLabClient.messages``)."""
+        call = self._messages_call(body, True, timeout)
+        response, preloaded, slot = await self._execute(call)
+        secret = self._config.secret()
+        return AsyncStream(response, StreamParser("anthropic"), preloaded, secret=secret, slot=slot)
 
     async def count_tokens(self, request: ChatRequest) -> int:
         """Count the input tokens of ``request`` (``POST /v1/messages/count_tokens``)."""

@@ -188,6 +188,15 @@ class BaseClient:
         return Call("POST", path, body, stream, api_format, self._config.call_timeout(timeout),
                     accepts, parse)  # fmt: skip
 
+    def _messages_call(self, body: JSON, stream: bool, timeout: float | None) -> Call:
+        """A call with a Messages body written in Anthropic's shape (sent nearly as is)."""
+        native = _anthropic_request.native_body(body, stream=stream)
+        parse: Callable[[Any], Any] = _anthropic.parse_message
+        if stream:
+            parse = _compose(deltas_from_completion, parse)
+        return Call("POST", _anthropic_request.PATH, native, stream, "anthropic",
+                    self._config.call_timeout(timeout), _anthropic.is_message, parse)  # fmt: skip
+
     def _count_call(self, request: ChatRequest) -> Call:
         body = _anthropic_request.build_count_body(request)
         return Call("POST", _anthropic_request.COUNT_PATH, body, False, "anthropic",

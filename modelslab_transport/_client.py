@@ -18,7 +18,7 @@ from ._error_map import request_id_from
 from ._errors import APIError, ConfigurationError, NotFoundError, scrub
 from ._limit import Limiter, Slot, pool_limits
 from ._stream import StreamParser
-from ._types import ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
+from ._types import JSON, ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
 
 __all__ = ["ModelsLabClient", "Stream"]
 
@@ -274,6 +274,23 @@ class ModelsLabClient(BaseClient):
         response, preloaded, slot = self._execute(call)
         secret = self._config.secret()
         return Stream(response, StreamParser(api_format), preloaded, secret=secret, slot=slot)
+
+    def messages(self, body: JSON, *, timeout: float | None = None) -> Completion:
+        """Send a request written in Anthropic's Messages shape to ``/v1/messages``.
+
+        For code that already builds Messages bodies (``system``, ``tool_use`` /
+        ``tool_result`` blocks): the body is sent as given, except that ``max_tokens`` defaults
+        from the catalog and ``temperature`` is capped at 1. The answer is the same normalized
+        :class:`Completion` as :meth:`chat`'s. Errors as for :meth:`chat`.
+        """
+        result: Completion = self._execute(self._messages_call(body, False, timeout))[1]
+        return result
+
+    def stream_messages(self, body: JSON, *, timeout: float | None = None) -> Stream:
+        """Stream a request written in Anthropic's Messages shape (see :meth:`messages`)."""
+        response, preloaded, slot = self._execute(self._messages_call(body, True, timeout))
+        secret = self._config.secret()
+        return Stream(response, StreamParser("anthropic"), preloaded, secret=secret, slot=slot)
 
     def count_tokens(self, request: ChatRequest) -> int:
         """Count the input tokens of ``request`` (``POST /v1/messages/count_tokens``)."""
