@@ -53,6 +53,17 @@ class ClientPool:
             lambda: AsyncModelsLabClient(**settings(), http_client=self._async_http_client)
         )
 
+    def reset(self) -> None:
+        """Drop every cached client, so the next call builds new ones from current settings.
+
+        The sync client is closed now. An async client can only be closed on its own event
+        loop: dropping the old cache hands each one to its loop, which closes it (see
+        :class:`~modelslab_transport.ClientCache`). Requests still in flight on an old client
+        may fail, so change settings between calls.
+        """
+        old, self._cache = self._cache, ClientCache()
+        old.close()
+
     def close(self) -> None:
         """Close the sync client (an injected ``httpx.Client`` stays open)."""
         self._cache.close()

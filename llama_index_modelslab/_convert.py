@@ -3,6 +3,10 @@
 Nothing here does I/O except reading a local image file or in-memory image bytes named by an
 ``ImageBlock``: image URLs are passed through untouched so that no download happens in the
 client (the API fetches them).
+
+Input the API cannot take raises :class:`~modelslab_transport.ConfigurationError` (a
+``ValueError``) before any request is sent, naming the message (``messages[i]``) and the
+problem.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from modelslab_transport import ChatRequest
+from modelslab_transport import ChatRequest, ConfigurationError
 
 if TYPE_CHECKING:
     from modelslab_transport import ChatMessage as WireMessage
@@ -62,14 +66,28 @@ def to_wire_messages(messages: Sequence[ChatMessage]) -> list[WireMessage]:
     """Convert LlamaIndex chat messages to OpenAI-shaped messages (the caller's are untouched).
 
     Raises:
-        ValueError: A message holds a block the ModelsLab API cannot take (audio, video,
-            documents), or a tool message lacks its ``tool_call_id``.
+        ConfigurationError: A message holds a block the ModelsLab API cannot take (audio,
+            video, documents, an image outside a user message), an image of unknown type,
+            a tool call whose arguments are not JSON, or is a tool message without its
+            ``tool_call_id``. Its text starts with ``messages[i] (role):``.
     """
-    return [to_wire_message(m) for m in messages]
+    wire: list[WireMessage] = []
+    for index, message in enumerate(messages):
+        try:
+            wire.append(to_wire_message(message))
+        except ConfigurationError as exc:
+            # Say which message of a long history is wrong.
+            where = f"messages[{index}] ({message.role.value})"
+            raise ConfigurationError(f"{where}: {exc}") from None
+    return wire
 
 
 def to_wire_message(message: ChatMessage) -> WireMessage:
-    """Convert one LlamaIndex chat message (see :func:`to_wire_messages`)."""
+    """Convert one LlamaIndex chat message (see :func:`to_wire_messages`).
+
+    Raises:
+        ConfigurationError: The message cannot be sent (see :func:`to_wire_messages`).
+    """
     role = _ROLES.get(message.role.value, message.role.value)
     if role == "assistant":
         return _assistant_message(message)
@@ -110,7 +128,7 @@ def _text_only(message: ChatMessage) -> str:
 def _tool_message(message: ChatMessage) -> WireMessage:
     call_id = message.additional_kwargs.get("tool_call_id")
     if not call_id:
-        raise ValueError(
+        raise ConfigurationError(
             "A tool message needs additional_kwargs['tool_call_id'] naming the call it answers."
         )
     # Tool results are text on the wire; a tool's non-text output cannot be sent back.
@@ -158,14 +176,16 @@ def _dumps(arguments: Any) -> str:
     try:
         return json.dumps(arguments)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"Tool call arguments are not JSON-serializable: {exc}") from None
+        raise ConfigurationError(f"Tool call arguments are not JSON-serializable: {exc}") from None
 
 
 def _legacy_calls(raw: Any) -> list[WireToolCall]:
     if not raw:
         return []
     if not isinstance(raw, list | tuple):
-        raise ValueError("additional_kwargs['tool_calls'] must be a list of tool calls.")
+        raise ConfigurationError(
+            f"additional_kwargs['tool_calls'] must be a list of tool calls, got {raw!r:.80}."
+        )
     return [_legacy_call(c) for c in raw]
 
 
@@ -174,7 +194,7 @@ def _legacy_call(call: Any) -> WireToolCall:
     data = call.model_dump() if hasattr(call, "model_dump") else call
     function = (data.get("function") or {}) if isinstance(data, Mapping) else None
     if not isinstance(function, Mapping):
-        raise ValueError(
+        raise ConfigurationError(
             "Each additional_kwargs['tool_calls'] entry must be an OpenAI-style tool call: "
             f"{{'id': ..., 'function': {{'name': ..., 'arguments': ...}}}}, got {call!r:.80}."
         )
@@ -196,7 +216,7 @@ def image_url(block: ImageBlock) -> ImageURL:
     ``data:`` URL. ``detail`` is sent only when set, since some hosts reject the key.
 
     Raises:
-        ValueError: The block holds no image, or its image type cannot be determined.
+        ConfigurationError: The block holds no image, or its image type cannot be determined.
     """
     if block.url is not None and str(block.url).split(":", 1)[0] in ("http", "https", "data"):
         out: ImageURL = {"url": str(block.url)}
@@ -204,20 +224,22 @@ def image_url(block: ImageBlock) -> ImageURL:
         data = block.resolve_image(as_base64=False).read()
         mimetype = block.image_mimetype or filetype.guess_mime(data)
         if not mimetype:
-            raise ValueError(
+            raise ConfigurationError(
                 "Cannot determine the type of an ImageBlock's image; set image_mimetype."
             )
         encoded = base64.b64encode(data).decode("ascii")
         out = {"url": f"data:{mimetype};base64,{encoded}"}
     else:
-        raise ValueError("An ImageBlock needs a url (http, https or data), a path or image bytes.")
+        raise ConfigurationError(
+            "An ImageBlock needs a url (http, https or data), a path or image bytes."
+        )
     if block.detail:
         out["detail"] = block.detail
     return out
 
 
-def _unsupported(block_type: str, message: ChatMessage) -> ValueError:
-    return ValueError(
+def _unsupported(block_type: str, message: ChatMessage) -> ConfigurationError:
+    return ConfigurationError(
         f"ModelsLab chat does not accept {block_type!r} blocks "
         f"(in a {message.role.value} message); use text and image blocks."
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncGenerator, Generator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
@@ -35,8 +35,8 @@ from modelslab_transport import context_window as catalog_context_window
 
 from ._clients import ClientPool
 from ._convert import build_request, to_wire_messages
-from ._responses import chat_to_completion_response, completion_to_chat_response
-from ._stream import StreamAccumulator
+from ._responses import chat_to_completion_response, completion_to_chat_response, response_cost
+from ._stream import StreamAccumulator, adrain, drain
 from ._structured import StructuredOutputLLM
 from ._tools import calls_tools, force_single_tool_call, prepare_chat_with_tools, tool_selections
 
@@ -44,7 +44,17 @@ if TYPE_CHECKING:
     import httpx
     from llama_index.core.tools.types import BaseTool
 
-    from modelslab_transport import AsyncStream, Stream
+
+# The fields the transport clients are built from (assigning one rebuilds them).
+_CLIENT_SETTINGS = (
+    "api_key",
+    "base_url",
+    "timeout",
+    "connect_timeout",
+    "max_retries",
+    "default_headers",
+    "max_concurrency",
+)
 
 
 class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
@@ -53,6 +63,11 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
     Works as ``Settings.llm`` and in query engines, chat engines and agents (``FunctionAgent``,
     ``ReActAgent``, ``AgentWorkflow``). Context window, output size and capabilities come from
     the transport's model catalog and can each be overridden.
+
+    Assigning a connection setting (``api_key``, ``base_url``, ``timeout``,
+    ``connect_timeout``, ``max_retries``, ``max_concurrency``, ``default_headers``) closes the
+    transport clients built from the old values; the next call builds new ones. Assign a new
+    ``default_headers`` dict rather than mutating the current one, which goes unnoticed.
 
     Example:
         ```python
@@ -76,13 +91,17 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
         max_tokens: Most tokens per answer; ``None`` uses the catalog's default for the model.
         context_window: Overrides the catalog's context window.
         num_output: Overrides the number of output tokens reported to LlamaIndex.
-        is_chat_model: Reported to LlamaIndex (the API is chat-only; completions use chat).
+        is_chat_model: Reported to LlamaIndex, which then prompts through ``chat``
+            (``True``) or ``complete`` (``False``); both reach the same chat endpoint.
         is_function_calling_model: Overrides the catalog's tool-calling capability.
+        model_name: The name reported in ``metadata.model_name`` (logs, tracing);
+            ``None`` reports ``model``. Requests always use ``model``.
         structured_output_method: How ``structured_predict`` and friends get structured
             output: ``"function"`` (tool calling), ``"json_mode"``
             (``response_format={"type": "json_object"}`` plus the schema in the prompt; with
             ``api_format="anthropic"``, which has no JSON mode, the schema in the prompt only)
-            or ``"text"`` (prompt and parse).
+            or ``"text"`` (prompt and parse). Assigning it later also switches
+            ``pydantic_program_mode``, unless that was set to a mode of its own.
         timeout: Read timeout in seconds, also between streamed chunks.
         connect_timeout: Connect timeout in seconds.
         max_retries: Retries for failed requests (never once a stream has started).
@@ -107,6 +126,7 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
     num_output: int | None = Field(default=None, gt=0)
     is_chat_model: bool = Field(default=True)
     is_function_calling_model: bool | None = Field(default=None)
+    model_name: str | None = Field(default=None, description="Reported name; default: model.")
     timeout: float | None = Field(default=None, gt=0)
     connect_timeout: float | None = Field(default=None, gt=0)
     max_retries: int = Field(default=2, ge=0)
@@ -126,6 +146,15 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
     ) -> None:
         super().__init__(**data)
         self._clients = ClientPool(http_client, async_http_client)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "api_key" and isinstance(value, str):
+            value = SecretStr(value)  # as validation does at construction: never a plain str
+        super().__setattr__(name, value)
+        # Clients are built once from these settings, so a change must rebuild them; checked
+        # on assignment only, never per call.
+        if name in _CLIENT_SETTINGS:
+            self._clients.reset()
 
     def __copy__(self) -> ModelsLabLLM:
         # pydantic's shallow copy would share the connection pool; a copy gets its own.
@@ -155,22 +184,14 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
             is_function_calling_model=calls_tools(get_model_info(self.model))
             if calling is None
             else calling,
-            model_name=self.model,
+            model_name=self.model_name or self.model,
             system_role=MessageRole.SYSTEM,
         )
 
     # ------------------------------------------------------------------- lifecycle
 
     def _client_settings(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "connect_timeout": self.connect_timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-            "max_concurrency": self.max_concurrency,
-        }
+        return {name: getattr(self, name) for name in _CLIENT_SETTINGS}
 
     def close(self) -> None:
         """Close the sync HTTP client this instance created (injected clients stay open)."""
@@ -245,7 +266,7 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
         # The request is sent here, not on first iteration, so HTTP errors surface at call time.
         request, options = self._request(messages, kwargs, stream=True)
         stream = self._sync_client().stream_chat(request, **options)
-        return _drain(stream, StreamAccumulator(self.model))
+        return drain(stream, StreamAccumulator(self.model))
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
@@ -253,7 +274,7 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
         request, options = self._request(messages, kwargs, stream=True)
         client = await self._async_client()
         stream = await client.stream_chat(request, **options)
-        return _adrain(stream, StreamAccumulator(self.model))
+        return adrain(stream, StreamAccumulator(self.model))
 
     # ------------------------------------------- public API (decorated exactly once)
 
@@ -365,23 +386,11 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
     def estimate_cost(self, response: ChatResponse | CompletionResponse) -> float | None:
         """Dollar cost of a response from its token usage and the catalog's prices.
 
+        The cost stored with the response when it was made is returned as is; otherwise it
+        is computed from the usage in ``additional_kwargs`` or ``raw``, priced for the model
+        the response names (if the catalog prices it) or else for ``model``.
+
         Returns:
             The cost, or ``None`` when the usage or the model's prices are unknown.
         """
-        cost = response.additional_kwargs.get("cost")
-        return float(cost) if cost is not None else None
-
-
-def _drain(stream: Stream, accumulator: StreamAccumulator) -> Generator[ChatResponse, None, None]:
-    # ``with`` closes the HTTP response also when the consumer stops early.
-    with stream:
-        for delta in stream:
-            yield accumulator.feed(delta)
-
-
-async def _adrain(
-    stream: AsyncStream, accumulator: StreamAccumulator
-) -> AsyncGenerator[ChatResponse, None]:
-    async with stream:
-        async for delta in stream:
-            yield accumulator.feed(delta)
+        return response_cost(self.model, response)

@@ -7,7 +7,7 @@ answers and each cumulative streamed one), so both paths have exactly the same s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from llama_index.core.base.llms.types import (
@@ -184,3 +184,49 @@ def chat_to_completion_response(response: ChatResponse) -> CompletionResponse:
         delta=response.delta,
     )
     return result
+
+
+def response_cost(model: str, response: ChatResponse | CompletionResponse) -> float | None:
+    """Dollar cost of a response: the one stored with it, else priced from its token usage.
+
+    Args:
+        model: The model to price for when the response names none the catalog prices.
+        response: A response of this adapter, or one built elsewhere with OpenAI-style
+            (``prompt_tokens``) or normalized (``input_tokens``) counts.
+
+    Returns:
+        The cost, or ``None`` when the usage or the prices are unknown.
+    """
+    extra = response.additional_kwargs
+    if extra.get("cost") is not None:
+        return float(extra["cost"])
+    usage = _usage(extra, response.raw)
+    if usage is None:
+        return None
+    raw_model = _get(response.raw, "model")
+    # The served model's prices when the catalog has them (it may differ from the requested).
+    cost = estimate_cost(raw_model, usage) if isinstance(raw_model, str) and raw_model else None
+    return cost if cost is not None else estimate_cost(model, usage)
+
+
+def _usage(extra: Mapping[str, Any], raw: Any) -> dict[str, int] | None:
+    """Token counts from ``additional_kwargs`` (full usage or flat counts), else ``raw``."""
+    for source in (extra.get("usage"), extra, _get(raw, "usage")):
+        counts = _counts(source)
+        if counts is not None:
+            return counts
+    return None
+
+
+def _counts(source: Any) -> dict[str, int] | None:
+    if hasattr(source, "model_dump"):  # an SDK usage object
+        source = source.model_dump()
+    if not isinstance(source, Mapping):
+        return None
+    keys = ("input_tokens", "output_tokens", "prompt_tokens", "completion_tokens")
+    counts = {k: int(source[k]) for k in keys if isinstance(source.get(k), int)}
+    return counts or None
+
+
+def _get(raw: Any, key: str) -> Any:
+    return raw.get(key) if isinstance(raw, Mapping) else getattr(raw, key, None)

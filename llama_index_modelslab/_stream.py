@@ -3,7 +3,8 @@
 LlamaIndex streams are cumulative: every ``ChatResponse`` carries the whole message so far,
 ``delta`` the new text, and the last one is complete (agents keep only the last one). The
 transport yields incremental :class:`~modelslab_transport.StreamDelta` events; one
-:class:`StreamAccumulator` turns each into a ``ChatResponse`` with :meth:`feed`.
+:class:`StreamAccumulator` turns each into a ``ChatResponse`` with :meth:`feed`;
+:func:`drain` and :func:`adrain` feed it from a transport stream.
 
 Every streamed event passes through here, so responses are built without validation (the
 values are already well-typed; see ``_responses.fast_model``) to keep the per-event cost small.
@@ -11,6 +12,7 @@ values are already well-typed; see ``_responses.fast_model``) to keep the per-ev
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Generator
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ChatResponse
@@ -18,7 +20,7 @@ from llama_index.core.base.llms.types import ChatResponse
 from ._responses import assistant_response, usage_kwargs
 
 if TYPE_CHECKING:
-    from modelslab_transport import StreamDelta, ToolCallDelta, Usage
+    from modelslab_transport import AsyncStream, Stream, StreamDelta, ToolCallDelta, Usage
 
 
 class _Call:
@@ -108,3 +110,20 @@ class StreamAccumulator:
             delta=text,
             extra=extra,
         )
+
+
+def drain(stream: Stream, accumulator: StreamAccumulator) -> Generator[ChatResponse, None, None]:
+    """Yield the cumulative response of each event of a sync transport stream."""
+    # ``with`` closes the HTTP response also when the consumer stops early.
+    with stream:
+        for delta in stream:
+            yield accumulator.feed(delta)
+
+
+async def adrain(
+    stream: AsyncStream, accumulator: StreamAccumulator
+) -> AsyncGenerator[ChatResponse, None]:
+    """Yield the cumulative response of each event of an async transport stream."""
+    async with stream:
+        async for delta in stream:
+            yield accumulator.feed(delta)

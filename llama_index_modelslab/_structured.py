@@ -5,16 +5,21 @@ function-calling model, else prompt-and-parse). ``structured_output_method`` map
 JSON mode additionally sends ``response_format={"type": "json_object"}`` with the request the
 prompt-and-parse program makes, so the model must answer with JSON that the parser reads.
 The Messages (Anthropic-format) endpoint has no JSON mode: there JSON mode is prompt-and-parse.
+
+Core reads ``pydantic_program_mode`` on every structured call, so the mapping is applied at
+construction and again whenever ``structured_output_method`` is assigned.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from llama_index.core.bridge.pydantic import Field, model_validator
 from llama_index.core.llms.llm import LLM
 from llama_index.core.types import Model, PydanticProgramMode
+
+from modelslab_transport import ConfigurationError
 
 if TYPE_CHECKING:
     from llama_index.core.program.utils import FlexibleModel
@@ -22,7 +27,13 @@ if TYPE_CHECKING:
 
 StructuredOutputMethod = Literal["function", "json_mode", "text"]
 
+_METHODS: tuple[str, ...] = get_args(StructuredOutputMethod)
 _JSON_OBJECT = {"type": "json_object"}
+
+
+def _program_mode(method: str) -> PydanticProgramMode:
+    """The program core runs for ``method``: tool calling, or prompt-and-parse (JSON, text)."""
+    return PydanticProgramMode.DEFAULT if method == "function" else PydanticProgramMode.LLM
 
 
 class StructuredOutputLLM(LLM):
@@ -36,12 +47,24 @@ class StructuredOutputLLM(LLM):
     @model_validator(mode="after")
     def _apply_structured_output_method(self) -> StructuredOutputLLM:
         # An explicitly chosen pydantic_program_mode wins over structured_output_method.
-        if (
-            self.pydantic_program_mode == PydanticProgramMode.DEFAULT
-            and self.structured_output_method != "function"
-        ):
-            self.pydantic_program_mode = PydanticProgramMode.LLM
+        if self.pydantic_program_mode == PydanticProgramMode.DEFAULT:
+            self.pydantic_program_mode = _program_mode(self.structured_output_method)
         return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name != "structured_output_method":
+            super().__setattr__(name, value)
+            return
+        # Models do not validate assignments, so an unknown method would pass silently.
+        if value not in _METHODS:
+            raise ConfigurationError(
+                f"structured_output_method must be one of {', '.join(_METHODS)}; got {value!r}."
+            )
+        implied = _program_mode(self.structured_output_method)
+        super().__setattr__(name, value)
+        # A mode other than the one the old method implied was chosen explicitly: keep it.
+        if self.pydantic_program_mode == implied:
+            super().__setattr__("pydantic_program_mode", _program_mode(value))
 
     def _json_mode_available(self) -> bool:
         """Whether requests can carry ``response_format`` (not on the Messages endpoint)."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from li_fakes import KEY, FakeAPI
+from li_fakes import KEY, FakeAPI, Wire
 
 from llama_index_modelslab import ModelsLabLLM
 
@@ -39,6 +39,28 @@ def make_llm(server: Any) -> Iterator[Callable[..., ModelsLabLLM]]:
     yield factory
     for llm in made:
         llm.close()
+
+
+@pytest.fixture
+async def wired_llm(server: Any) -> AsyncIterator[Callable[..., tuple[ModelsLabLLM, Wire]]]:
+    """Build ``ModelsLabLLM`` instances on the local server whose HTTP is recorded by a ``Wire``."""
+    opened: list[tuple[ModelsLabLLM, httpx.Client, httpx.AsyncClient]] = []
+
+    def factory(**kwargs: Any) -> tuple[ModelsLabLLM, Wire]:
+        wire = Wire()
+        http, ahttp = wire.client(), wire.async_client()
+        kwargs.setdefault("api_key", server.api_key)
+        kwargs.setdefault("base_url", server.base_url)
+        kwargs.setdefault("max_retries", 0)
+        llm = ModelsLabLLM(http_client=http, async_http_client=ahttp, **kwargs)
+        opened.append((llm, http, ahttp))
+        return llm, wire
+
+    yield factory
+    for llm, http, ahttp in opened:
+        llm.close()
+        http.close()
+        await ahttp.aclose()
 
 
 @pytest.fixture

@@ -91,6 +91,36 @@ class FakeAPI:
         return self._answer(request)
 
 
+@dataclass
+class Wire:
+    """Real ``httpx`` clients whose event hooks record what went over loopback HTTP.
+
+    Response hooks run once the headers arrived, before a (streamed) body is read, so each
+    recorded response can be checked for ``is_closed`` later.
+    """
+
+    requests: list[httpx.Request] = field(default_factory=list)
+    responses: list[httpx.Response] = field(default_factory=list)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            event_hooks={"request": [self.requests.append], "response": [self.responses.append]}
+        )
+
+    def async_client(self) -> httpx.AsyncClient:
+        async def on_request(request: httpx.Request) -> None:
+            self.requests.append(request)
+
+        async def on_response(response: httpx.Response) -> None:
+            self.responses.append(response)
+
+        return httpx.AsyncClient(event_hooks={"request": [on_request], "response": [on_response]})
+
+    @property
+    def statuses(self) -> list[int]:
+        return [r.status_code for r in self.responses]
+
+
 # ------------------------------------------------------------- sync/async callers
 
 MODES = ["sync", "async"]

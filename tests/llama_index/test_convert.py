@@ -28,6 +28,7 @@ from llama_index_modelslab._convert import (
     image_url,
     to_wire_messages,
 )
+from modelslab_transport import ConfigurationError, ModelsLabError
 
 
 def make_png(width: int = 2, height: int = 3) -> bytes:
@@ -201,33 +202,59 @@ def test_image_from_path(tmp_path: Path) -> None:
 
 
 def test_image_without_known_type_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="image_mimetype"):
+    with pytest.raises(ConfigurationError, match="image_mimetype"):
         image_url(ImageBlock(image=b"not an image at all"))
 
 
 def test_image_block_without_source_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="ImageBlock needs"):
+    with pytest.raises(ConfigurationError, match="ImageBlock needs"):
         image_url(ImageBlock())
 
 
-@pytest.mark.parametrize(
-    "block",
-    [AudioBlock(audio=b"RIFF0000WAVE", format="wav"), DocumentBlock(data=b"%PDF-1.4 x")],
-    ids=["audio", "document"],
-)
-def test_unsupported_blocks_are_named(block: Any) -> None:
-    with pytest.raises(ValueError, match=repr(block.block_type)):
-        to_wire_messages([ChatMessage(role="user", blocks=[block])])
+def _assistant(**additional_kwargs: Any) -> ChatMessage:
+    return ChatMessage(role="assistant", content="", additional_kwargs=additional_kwargs)
 
 
-def test_image_in_system_message_is_rejected() -> None:
-    with pytest.raises(ValueError, match=r"'image'.*system"):
-        to_wire_messages([ChatMessage(role="system", blocks=[ImageBlock(url="https://x/y.png")])])
+# (message that cannot be sent, what the error must say after "messages[1] (role): ")
+BAD: list[tuple[str, ChatMessage, str]] = [
+    (
+        "audio",
+        ChatMessage(role="user", blocks=[AudioBlock(audio=b"RIFF", format="wav")]),
+        "'audio'",
+    ),
+    (
+        "document",
+        ChatMessage(role="user", blocks=[DocumentBlock(data=b"%PDF-1.4 x")]),
+        "'document'",
+    ),
+    (
+        "image-in-system",
+        ChatMessage(role="system", blocks=[ImageBlock(url="https://x/y.png")]),
+        r"'image'.*system",
+    ),
+    ("image-type", ChatMessage(role="user", blocks=[ImageBlock(image=b"???")]), "image_mimetype"),
+    ("tool-call-id", ChatMessage(role="tool", content="5"), "tool_call_id"),
+    (
+        "arguments-not-json",
+        ChatMessage(
+            role="assistant",
+            blocks=[ToolCallBlock(tool_call_id="c", tool_name="t", tool_kwargs={"x": {1, 2}})],
+        ),
+        "not JSON-serializable",
+    ),
+    ("legacy-calls-not-a-list", _assistant(tool_calls="add(1)"), "must be a list"),
+    ("legacy-call-shape", _assistant(tool_calls=["add(1)"]), "OpenAI-style tool call"),
+]
 
 
-def test_tool_message_without_call_id_is_rejected() -> None:
-    with pytest.raises(ValueError, match="tool_call_id"):
-        to_wire_messages([ChatMessage(role="tool", content="5")])
+@pytest.mark.parametrize(("message", "problem"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_unsendable_messages_are_configuration_errors(message: ChatMessage, problem: str) -> None:
+    history = [ChatMessage(role="user", content="hi"), message]
+    with pytest.raises(ConfigurationError, match=problem) as info:
+        to_wire_messages(history)
+    assert isinstance(info.value, ModelsLabError)
+    assert isinstance(info.value, ValueError)  # what LlamaIndex callers already catch
+    assert str(info.value).startswith(f"messages[1] ({message.role.value}): ")
 
 
 def test_callers_messages_are_not_mutated() -> None:

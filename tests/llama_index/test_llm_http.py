@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
 import httpx
@@ -28,6 +28,7 @@ from llama_index.core.base.llms.types import ChatMessage, ThinkingBlock, ToolCal
 from llama_index_modelslab import ModelsLabLLM
 from modelslab_transport import (
     AuthenticationError,
+    ConfigurationError,
     InsufficientCreditsError,
     ServerStreamError,
     StreamTruncatedError,
@@ -174,7 +175,7 @@ async def test_truncated_stream(fake: Any, mode: str) -> None:
 
 async def test_bad_input_is_a_clear_error_before_any_request(fake: Any, mode: str) -> None:
     llm, api = fake(completion_body())
-    with pytest.raises(ValueError, match="tool_call_id"):
+    with pytest.raises(ConfigurationError, match=r"messages\[0\] \(tool\): .*tool_call_id"):
         await chat(llm, mode, [ChatMessage(role="tool", content="5")])
     assert api.requests == []
 
@@ -202,14 +203,28 @@ async def test_anthropic_format_goes_to_messages_endpoint(fake: Any, mode: str) 
     assert response.additional_kwargs["prompt_tokens"] == 5
 
 
-def test_async_stream_methods_are_coroutines_returning_async_generators(mode: str) -> None:
-    # Core awaits astream_* and then iterates: an async-generator function breaks callers.
-    for name in ("astream_chat", "astream_complete", "achat", "acomplete"):
-        assert inspect.iscoroutinefunction(getattr(ModelsLabLLM, name)), name
+async def test_stream_methods_return_generators_when_called_or_awaited(
+    fake: Any, mode: str
+) -> None:
+    # Core awaits astream_* and then iterates (an async-generator function breaks callers);
+    # stream_* return a generator directly.
+    llm, api = fake(STREAM)
+    if mode == "sync":
+        assert not inspect.iscoroutinefunction(ModelsLabLLM.stream_chat)
+        gen: Any = llm.stream_chat(user("x"))
+        assert isinstance(gen, Generator)
+        responses = list(gen)
+    else:
+        assert inspect.iscoroutinefunction(ModelsLabLLM.astream_chat)
+        gen = await llm.astream_chat(user("x"))
+        assert isinstance(gen, AsyncGenerator)
+        responses = [r async for r in gen]
+    assert [r.delta for r in responses] == ["", "Hel", "lo", "", ""]
+    assert [r.message.content for r in responses] == ["", "Hel", "Hello", "Hello", "Hello"]
+    assert len(api.requests) == 1
 
 
-async def test_astream_chat_returns_async_generator(fake: Any, mode: str) -> None:
-    llm, _ = fake(STREAM)
-    gen = await llm.astream_chat(user("x"))
-    assert isinstance(gen, AsyncGenerator)
-    assert [r.delta async for r in gen][-1] is not None
+@pytest.mark.parametrize("name", ["complete", "chat", "stream_complete", "stream_chat"])
+def test_async_twins_are_coroutine_functions(mode: str, name: str) -> None:
+    method = getattr(ModelsLabLLM, name if mode == "sync" else f"a{name}")
+    assert inspect.iscoroutinefunction(method) is (mode == "async")

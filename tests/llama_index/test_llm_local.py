@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import logging
+import threading
+import uuid
 import warnings
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -23,6 +29,37 @@ from modelslab_transport import (
 )
 
 FORMATS = ["openai", "anthropic"]
+LONG = "Tell me a long story about a dragon."
+T = TypeVar("T")
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Let the event loop run until ``condition()`` holds; fail after ``seconds``."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - polled state set by finalizers, no event
+            await asyncio.sleep(0.01)
+
+
+def _within(seconds: float, call: Callable[[], T]) -> T:
+    """Run a blocking ``call`` in a daemon thread; fail (rather than hang) after ``seconds``."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(call())
+        except BaseException as exc:  # handed to the test
+            future.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True).start()
+    return future.result(timeout=seconds)
+
+
+def _connection_events(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Connections opened and closed, from httpcore's DEBUG log (one record per event)."""
+    names = [
+        r.getMessage().split(" ", 1)[0] for r in caplog.records if r.name == "httpcore.connection"
+    ]
+    return [n for n in names if n in ("connect_tcp.complete", "close.complete")]
 
 
 @pytest.mark.parametrize("api_format", FORMATS)
@@ -82,10 +119,19 @@ def jpeg(server: Any) -> bytes:
     return httpx.get(f"{server.url}/assets/image.jpg").content
 
 
+# The endpoint each format posts to, and how an image part looks in its body.
+IMAGE_WIRE = {
+    "openai": ("/api/v7/llm/chat/completions", "image_url"),
+    "anthropic": ("/api/v7/llm/v1/messages", "image"),
+}
+
+
+@pytest.mark.parametrize("api_format", FORMATS)
 @pytest.mark.parametrize("mode", MODES)
 async def test_images_from_url_path_and_bytes(
-    llm: Any, server: Any, mode: str, tmp_path: Path, jpeg: bytes
+    wired_llm: Any, server: Any, mode: str, api_format: str, tmp_path: Path, jpeg: bytes
 ) -> None:
+    llm, wire = wired_llm(api_format=api_format)
     path = tmp_path / "picture.jpg"
     path.write_bytes(jpeg)
     message = ChatMessage(
@@ -102,6 +148,11 @@ async def test_images_from_url_path_and_bytes(
     assert "3 images" in text
     assert "64x48 PNG" in text
     assert text.count("32x24 JPEG") == 2
+    [request] = wire.requests
+    endpoint, part_type = IMAGE_WIRE[api_format]
+    assert request.url.path == endpoint
+    parts = json.loads(request.content)["messages"][-1]["content"]
+    assert [p["type"] for p in parts] == ["text", part_type, part_type, part_type]
 
 
 async def test_two_event_loops_one_instance(llm: Any) -> None:
@@ -126,17 +177,26 @@ async def test_two_event_loops_one_instance(llm: Any) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_early_stop_closes_the_stream(llm: Any, mode: str) -> None:
-    # Stopping after the first chunk must release the connection; the next call still works.
+async def test_early_stop_releases_the_connection(wired_llm: Any, mode: str) -> None:
+    llm, wire = wired_llm(max_concurrency=1)
     if mode == "sync":
-        gen = llm.stream_chat(user("Tell me a long story about a dragon."))
+        gen = llm.stream_chat(user(LONG))
         next(gen)
         gen.close()
     else:
-        agen = await llm.astream_chat(user("Tell me a long story about a dragon."))
+        agen = await llm.astream_chat(user(LONG))
         await agen.__anext__()
         await agen.aclose()
-    assert (await chat(llm, mode, user("Say hello"))).message.content
+    [response] = wire.responses
+    # Core's callback wrapper drops our generator instead of closing it, so the loop closes
+    # the async one a few steps later.
+    await _until(lambda: response.is_closed)
+    # With a budget of one, the next call can only start once the stream gave its slot back.
+    if mode == "sync":
+        answer = _within(10, lambda: llm.chat(user("Say hello")))
+    else:
+        answer = await asyncio.wait_for(llm.achat(user("Say hello")), 10)
+    assert answer.message.content
 
 
 @pytest.mark.parametrize(
@@ -161,12 +221,12 @@ async def test_faults_are_typed_errors(
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_retry_then_success(make_llm: Any, mode: str) -> None:
-    llm = make_llm(
-        max_retries=2,
-        default_headers={"x-modelslab-fault": f"503*1@li-retry-{mode}"},
-    )
+async def test_retry_then_success(wired_llm: Any, mode: str) -> None:
+    # The first request with this id fails with 503, later ones succeed.
+    fault = f"503*1@li-retry-{uuid.uuid4().hex[:12]}"
+    llm, wire = wired_llm(max_retries=2, default_headers={"x-modelslab-fault": fault})
     assert (await chat(llm, mode, user("Say hello"))).message.content
+    assert wire.statuses == [503, 200]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -183,12 +243,38 @@ async def test_per_call_timeout(make_llm: Any, mode: str) -> None:
         await chat(llm, mode, user("Say hello"), timeout=0.3)
 
 
-async def test_context_managers_close_clients(make_llm: Any) -> None:
+async def test_context_managers_close_clients(
+    make_llm: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="httpcore.connection")
+    opened, closed = "connect_tcp.complete", "close.complete"
     with make_llm() as llm:
         assert llm.chat(user("Say hello")).message.content
+        assert _connection_events(caplog) == [opened]
+    assert _connection_events(caplog) == [opened, closed]
     async with make_llm() as allm:
         assert (await allm.achat(user("Say hello"))).message.content
-    # Closed clients are replaced on next use.
+    assert _connection_events(caplog) == [opened, closed, opened, closed]
+    # Closed clients are replaced on next use, with new connections.
     assert llm.chat(user("Say hello")).message.content
     assert (await allm.achat(user("Say hello"))).message.content
     await allm.aclose()
+    assert _connection_events(caplog)[4:] == [opened, opened, closed]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_changed_setting_replaces_the_connection(
+    make_llm: Any, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="httpcore.connection")
+    llm = make_llm()
+    assert (await chat(llm, mode, user("Say hello"))).message.content
+    llm.timeout = 30.0
+    # The sync client is closed at once; an async one by its event loop, a step later.
+    await _until(lambda: "close.complete" in _connection_events(caplog))
+    assert (await chat(llm, mode, user("Say hello"))).message.content
+    assert _connection_events(caplog) == [
+        "connect_tcp.complete",
+        "close.complete",
+        "connect_tcp.complete",
+    ]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
+    CompletionResponse,
     MessageRole,
     ThinkingBlock,
     ToolCallBlock,
 )
 
+from llama_index_modelslab import ModelsLabLLM
 from llama_index_modelslab._responses import (
     chat_to_completion_response,
     completion_to_chat_response,
@@ -110,3 +113,51 @@ def test_chat_to_completion_response_does_not_mutate() -> None:
     assert (out.text, out.delta, out.raw) == ("x", "x", {"r": 1})
     assert out.additional_kwargs == {"k": 1, "prompt_tokens": 3}
     assert chat.message.additional_kwargs == {"k": 1}
+
+
+# ---------------------------------------------------------------------------- cost
+
+ERNIE = "baidu-ernie-4.5-vl-28b-a3b"  # $0.14 / $0.56 per million input / output tokens
+GPT_OSS = "openai-gpt-oss-120b"  # $0.039 / $0.18
+ERNIE_COST = (1000 * 0.14 + 500 * 0.56) / 1e6
+GPT_OSS_COST = (1000 * 0.039 + 500 * 0.18) / 1e6
+OPENAI_COUNTS = {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500}
+COUNTS = {"input_tokens": 1000, "output_tokens": 500}
+
+
+def answer(extra: dict[str, Any] | None = None, raw: Any = None) -> ChatResponse:
+    message = ChatMessage(role="assistant", content="hi")
+    return ChatResponse(message=message, additional_kwargs=extra or {}, raw=raw)
+
+
+@pytest.mark.parametrize(
+    ("model", "response", "expected"),
+    [
+        (ERNIE, answer({"cost": 0.25, **OPENAI_COUNTS}), 0.25),
+        (ERNIE, answer({"usage": COUNTS}), ERNIE_COST),
+        (ERNIE, answer(OPENAI_COUNTS), ERNIE_COST),
+        (ERNIE, answer(raw={"usage": OPENAI_COUNTS}), ERNIE_COST),
+        (ERNIE, answer(raw={"model": GPT_OSS, "usage": COUNTS}), GPT_OSS_COST),
+        (ERNIE, answer(raw={"model": "not-in-the-catalog", "usage": COUNTS}), ERNIE_COST),
+        (ERNIE, answer(raw=SimpleNamespace(usage=OPENAI_COUNTS)), ERNIE_COST),
+        (ERNIE, CompletionResponse(text="hi", additional_kwargs=OPENAI_COUNTS), ERNIE_COST),
+        (ERNIE, answer(raw={"id": "r1"}), None),
+        ("not-in-the-catalog", answer(OPENAI_COUNTS), None),
+    ],
+    ids=[
+        "stored-cost-wins",
+        "normalized-usage",
+        "flat-counts",
+        "raw-openai-usage",
+        "raw-names-served-model",
+        "raw-model-unpriced",
+        "raw-object",
+        "completion-response",
+        "no-usage",
+        "model-unpriced",
+    ],
+)
+def test_estimate_cost_from_usage_and_catalog(
+    model: str, response: Any, expected: float | None
+) -> None:
+    assert ModelsLabLLM(model=model).estimate_cost(response) == pytest.approx(expected)

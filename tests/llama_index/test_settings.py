@@ -7,8 +7,11 @@ import json
 import pickle
 from typing import Any
 
+import httpx
 import pytest
-from li_fakes import KEY, MODEL, completion_body, user
+from li_fakes import KEY, MODEL, MODES, chat, completion_body, user
+from llama_index.core.bridge.pydantic import SecretStr
+from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import PydanticProgramMode
 
 from llama_index_modelslab import ModelsLabLLM
@@ -32,13 +35,38 @@ def test_metadata_overrides() -> None:
         num_output=256,
         is_chat_model=False,
         is_function_calling_model=False,
+        model_name="gpt-oss (team A)",
     ).metadata
     assert (meta.model_name, meta.context_window, meta.num_output) == (
-        "openai-gpt-oss-120b",
+        "gpt-oss (team A)",
         4096,
         256,
     )
     assert (meta.is_chat_model, meta.is_function_calling_model) == (False, False)
+
+
+def test_model_name_is_reported_but_model_is_sent(fake: Any) -> None:
+    llm, api = fake(completion_body(), model_name="label-for-traces")
+    llm.chat(user("x"))
+    assert api.bodies[0]["model"] == MODEL
+    assert llm.metadata.model_name == "label-for-traces"
+    assert llm.to_dict()["model_name"] == "label-for-traces"
+
+
+@pytest.mark.parametrize(
+    ("is_chat_model", "messages"),
+    [
+        (True, [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi Ann"}]),
+        (False, [{"role": "user", "content": "Be brief.\n\nHi Ann"}]),
+    ],
+)
+def test_is_chat_model_chooses_how_core_prompts(
+    fake: Any, is_chat_model: bool, messages: list[dict[str, str]]
+) -> None:
+    # Core's predict sends a chat (system prompt as a message) or a completion (prepended).
+    llm, api = fake(completion_body(), is_chat_model=is_chat_model, system_prompt="Be brief.")
+    assert llm.predict(PromptTemplate("Hi {name}"), name="Ann") == "Hello!"
+    assert api.bodies[0]["messages"] == messages
 
 
 def test_num_output_follows_max_tokens() -> None:
@@ -83,6 +111,19 @@ def test_structured_output_method_selects_program(method: str, mode: PydanticPro
 def test_explicit_program_mode_wins() -> None:
     llm = ModelsLabLLM(structured_output_method="text", pydantic_program_mode="function")
     assert llm.pydantic_program_mode == PydanticProgramMode.FUNCTION
+    llm.structured_output_method = "json_mode"
+    assert llm.pydantic_program_mode == PydanticProgramMode.FUNCTION
+
+
+def test_structured_output_method_can_be_changed_later() -> None:
+    llm = ModelsLabLLM()
+    steps = [("json_mode", "llm"), ("text", "llm"), ("function", "default"), ("text", "llm")]
+    for method, mode in steps:
+        llm.structured_output_method = method  # type: ignore[assignment]
+        assert (llm.structured_output_method, llm.pydantic_program_mode) == (method, mode)
+    with pytest.raises(ConfigurationError, match=r"structured_output_method.*'xml'"):
+        llm.structured_output_method = "xml"  # type: ignore[assignment]
+    assert llm.structured_output_method == "text"
 
 
 @pytest.mark.parametrize(
@@ -175,8 +216,71 @@ def test_copies_do_not_share_connections(fake: Any, how: str) -> None:
     assert clone.api_key == llm.api_key
 
 
-def test_pickle_round_trip(caplog: pytest.LogCaptureFixture) -> None:
-    llm = ModelsLabLLM(api_key=KEY, model="openai-gpt-oss-120b", temperature=0.5)
-    clone = pickle.loads(pickle.dumps(llm))
-    assert (clone.model, clone.temperature) == ("openai-gpt-oss-120b", 0.5)
+def test_pickle_round_trip(
+    server: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    llm = ModelsLabLLM(
+        api_key=server.api_key, base_url=server.base_url, max_retries=0, temperature=0.5
+    )
+    assert llm.chat(user("Say hello")).message.content  # pickled with a live client inside
+    data = pickle.dumps(llm)
+    llm.close()
+    assert server.api_key.encode() not in data
     assert not [r for r in caplog.records if "unpickleable" in r.getMessage()]
+    # The copy takes its key from the environment of the process it lands in.
+    monkeypatch.setenv("MODELSLAB_API_KEY", server.api_key)
+    with pickle.loads(data) as clone:
+        assert clone.api_key is None
+        assert (clone.base_url, clone.temperature) == (server.base_url, 0.5)
+        assert clone.chat(user("Say hello")).message.content
+
+
+# -------------------------------------------------------- settings changed later
+
+NEW_KEY = "sk-rotated-key-9876543210"
+
+
+def _timeout(request: httpx.Request, kind: str) -> Any:
+    return request.extensions["timeout"][kind]
+
+
+# (field, new value, what the next request shows)
+CHANGES: list[tuple[str, Any, Any]] = [
+    ("base_url", "https://other.test/v7", lambda r: r.url.host == "other.test"),
+    ("api_key", NEW_KEY, lambda r: r.headers["authorization"] == f"Bearer {NEW_KEY}"),
+    ("default_headers", {"x-team": "b"}, lambda r: r.headers["x-team"] == "b"),
+    ("timeout", 7.5, lambda r: _timeout(r, "read") == 7.5),
+    ("connect_timeout", 2.5, lambda r: _timeout(r, "connect") == 2.5),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "seen"), CHANGES, ids=[c[0] for c in CHANGES])
+@pytest.mark.parametrize("mode", MODES)
+async def test_connection_settings_apply_after_the_first_call(
+    fake: Any, mode: str, name: str, value: Any, seen: Any
+) -> None:
+    llm, api = fake(completion_body(), default_headers={"x-team": "a"})
+    await chat(llm, mode, user("x"))
+    assert not seen(api.requests[0])
+    setattr(llm, name, value)
+    await chat(llm, mode, user("x"))
+    assert seen(api.requests[1])
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_max_retries_applies_after_the_first_call(fake: Any, mode: str) -> None:
+    busy = httpx.Response(503, headers={"retry-after-ms": "1"}, json={"message": "busy"})
+    llm, api = fake(completion_body(), busy, completion_body())
+    await chat(llm, mode, user("x"))  # max_retries=0 so far
+    llm.max_retries = 1
+    assert (await chat(llm, mode, user("x"))).message.content == "Hello!"
+    assert len(api.requests) == 3
+
+
+def test_assigned_key_stays_secret(fake: Any) -> None:
+    llm, api = fake(completion_body())
+    llm.api_key = NEW_KEY  # type: ignore[assignment]
+    assert isinstance(llm.api_key, SecretStr)
+    assert NEW_KEY not in repr(llm)
+    llm.chat(user("x"))
+    assert api.requests[0].headers["authorization"] == f"Bearer {NEW_KEY}"

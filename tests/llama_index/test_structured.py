@@ -128,3 +128,15 @@ async def test_llm_kwargs_are_kept(fake: Any, mode: str) -> None:
     await predict(llm, mode, city="Paris", llm_kwargs={"temperature": 0.0})
     assert api.bodies[0]["temperature"] == 0.0
     assert api.bodies[0]["response_format"] == {"type": "json_object"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_method_assigned_after_construction_is_used(fake: Any, mode: str) -> None:
+    llm, api = fake(completion_body(None, tool_calls=[CITY_CALL]), completion_body(CITY_JSON))
+    assert await predict(llm, mode, city="Paris") == City(name="Paris", country="France")
+    llm.structured_output_method = "json_mode"
+    assert await predict(llm, mode, city="Paris") == City(name="Paris", country="France")
+    tools_call, json_call = api.bodies
+    assert tools_call["tool_choice"] == "required"
+    assert "tools" not in json_call
+    assert json_call["response_format"] == {"type": "json_object"}

@@ -2,9 +2,9 @@
 
 Inputs are random but shaped like the real thing (dictionary keys and ``type`` values are drawn
 from the wire vocabulary), so the parsers' deep branches are reached, not just their first
-``isinstance`` check. Allowed failures: ``ModelsLabError`` subclasses, and the converters'
-documented ``ValueError`` s (``UnsupportedContentError`` for LangChain, ``ValueError`` for
-LlamaIndex, raised before anything is sent).
+``isinstance`` check. Allowed failures: ``ModelsLabError`` subclasses only; the converters
+refuse input with ``ConfigurationError`` (``UnsupportedContentError`` for LangChain), raised
+before anything is sent.
 """
 
 from __future__ import annotations
@@ -513,5 +513,5 @@ def test_llama_index_converter_raises_only_documented_errors(
     else:
         _check_wire(wire)
         return
-    assert type(refused) is ValueError  # not a parse error or the like that happens to be one
+    assert type(refused) is mt.ConfigurationError  # not a parse error that happens to be one
     assert str(refused)
