@@ -23,7 +23,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages import ChatMessage as RoleMessage
 
-from modelslab_transport import ChatMessage, ContentPart
+from modelslab_transport import ChatMessage, ConfigurationError, ContentPart
 
 if TYPE_CHECKING:  # not re-exported by the transport; used for typing only
     from modelslab_transport._types import WireToolCall
@@ -66,8 +66,12 @@ _ROLES = {
 _MAGIC = (("iVBORw0KGgo", "image/png"), ("/9j/", "image/jpeg"), ("R0lGOD", "image/gif"))
 
 
-class UnsupportedContentError(ModelInvalidRequestError, ValueError):
-    """Input the ModelsLab chat API cannot take; raised before anything is sent."""
+class UnsupportedContentError(ConfigurationError, ModelInvalidRequestError):
+    """Input the ModelsLab chat API cannot take; raised before anything is sent.
+
+    A transport ``ConfigurationError`` (so ``except ModelsLabError`` and ``except ValueError``
+    catch it) and LangChain's ``ModelInvalidRequestError``.
+    """
 
 
 def convert_messages(

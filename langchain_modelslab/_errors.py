@@ -48,7 +48,7 @@ from modelslab_transport import (
     UnprocessableEntityError,
 )
 
-__all__ = ["translate", "translated"]
+__all__ = ["ACCOUNT_ERRORS", "translate", "translated"]
 
 
 # fmt: off
@@ -118,15 +118,20 @@ _DUAL: dict[type[ModelsLabError], type[ModelsLabError]] = {
 }
 _DUAL_CLASSES = frozenset(_DUAL.values())
 
+# The key is refused, out of credit or not allowed: errors a local fallback (such as the token
+# estimate) must not hide, because the user has to fix the account before anything works.
+ACCOUNT_ERRORS = (AuthenticationError, InsufficientCreditsError, PermissionDeniedError)
+
 
 def translate(exc: ModelsLabError) -> ModelsLabError:
     """Return ``exc`` as its dual class (same message and attributes), or as is if it has one.
 
     The most specific mapped class in the exception's MRO wins, so a subclass the transport
-    adds later still maps to its parent's dual class.
+    adds later still maps to its parent's dual class. An exception that is already a
+    LangChain ``ModelError`` is returned unchanged.
     """
-    if type(exc) in _DUAL_CLASSES:
-        return exc
+    if type(exc) in _DUAL_CLASSES or isinstance(exc, ModelError):
+        return exc  # already LangChain's too (e.g. UnsupportedContentError): keep its class
     target = next((_DUAL[c] for c in type(exc).__mro__ if c in _DUAL), None)
     if target is None:
         return exc

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from langchain_core.language_models import ModelProfile
 
-from modelslab_transport import get_model_info
+from modelslab_transport import ApiFormat, get_model_info
 
 __all__ = ["model_profile"]
 
 
-def model_profile(model_id: str) -> ModelProfile:
-    """Return the profile of ``model_id`` (conservative defaults for an unknown id)."""
+def model_profile(model_id: str, api_format: ApiFormat = "openai") -> ModelProfile:
+    """Return the profile of ``model_id`` on the ``api_format`` endpoint.
+
+    Args:
+        model_id: The ModelsLab model id (conservative defaults for an unknown id).
+        api_format: The endpoint the model talks to. The Messages endpoint
+            (``"anthropic"``) takes no ``response_format``, so there the profile says
+            native structured output is unavailable and agents use a forced tool call.
+            Everything else the profile lists (tools, images, reasoning) works on both.
+    """
     info = get_model_info(model_id)
     profile = ModelProfile(
         text_inputs=True,
@@ -38,8 +46,9 @@ def model_profile(model_id: str) -> ModelProfile:
         "tool_calling": info.tools,
         "tool_choice": info.tools,
         "tool_call_streaming": info.tools,
-        # Provider-native structured output means response_format json_schema.
-        "structured_output": info.json_schema,
+        # Provider-native structured output means response_format json_schema, which only
+        # the Chat Completions endpoint takes.
+        "structured_output": info.json_schema if api_format == "openai" else False,
         "reasoning_output": info.reasoning,
     }
     profile.update({k: v for k, v in facts.items() if v is not None})  # type: ignore[typeddict-item]

@@ -38,7 +38,7 @@ def structured_output(
     ``json_schema`` falls back to ``function_calling`` with a warning when the catalog says
     the model does not support it (``json_schema_supported is False``); unknown is tried.
     Without ``response_format`` at all (the Anthropic-format endpoint), both JSON methods use
-    a forced tool call, the Messages API's own way to structured output.
+    a forced tool call, the Messages API's own way to structured output, also with a warning.
     """
     method = _resolve_method(
         method,
@@ -80,18 +80,29 @@ def _resolve_method(
         if schema is None:
             msg = f"method={method!r} needs a schema with api_format='anthropic'."
             raise ValueError(msg)
-        method = "function_calling"
-    if method == "json_schema" and json_schema_supported is False:
-        warnings.warn(
-            "This model does not support response_format json_schema (model catalog); "
-            "using method='function_calling' instead.",
-            stacklevel=4,
+        method = _fall_back(
+            method,
+            "The Messages endpoint (api_format='anthropic') does not take response_format",
         )
-        method = "function_calling"
+    if method == "json_schema" and json_schema_supported is False:
+        method = _fall_back(
+            method, "This model does not support response_format json_schema (model catalog)"
+        )
     if schema is None and method != "json_mode":
         msg = f"schema is required for method={method!r}."
         raise ValueError(msg)
     return method
+
+
+def _fall_back(method: str, reason: str) -> str:
+    """Warn that ``method`` cannot be used, for ``reason``; return the replacement method."""
+    warnings.warn(
+        f"{reason}; using method='function_calling' (a forced tool call) instead of "
+        f"method={method!r}.",
+        UserWarning,
+        stacklevel=5,  # the caller of with_structured_output
+    )
+    return "function_calling"
 
 
 def _is_pydantic(schema: Any) -> bool:

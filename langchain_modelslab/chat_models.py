@@ -6,10 +6,8 @@ import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Literal, Self
 
-import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import (
-    BaseChatModel,
     LangSmithParams,
     LanguageModelInput,
     ModelProfile,
@@ -18,24 +16,20 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from modelslab_transport import (
-    DEFAULT_BASE_URL,
     DEFAULT_MODEL,
     ApiFormat,
-    AsyncModelsLabClient,
     ChatRequest,
-    ModelsLabClient,
     ModelsLabError,
     __version__,
     get_model_info,
 )
 
-from ._clients import ClientCache, without_fields
+from ._clients import ConnectedChatModel
 from ._convert import convert_messages
-from ._errors import translated
+from ._errors import ACCOUNT_ERRORS, translate, translated
 from ._outputs import StreamState, completion_to_result, delta_to_chunk
 from ._profile import model_profile
 from ._request import MODEL_SETTINGS, build_request, ls_params
@@ -46,7 +40,7 @@ __all__ = ["ChatModelsLab"]
 logger = logging.getLogger(__name__)
 
 
-class ChatModelsLab(BaseChatModel):
+class ChatModelsLab(ConnectedChatModel):
     """ModelsLab chat model on the shared httpx transport.
 
     Requests go to ``/chat/completions``, or to ``/v1/messages`` with
@@ -73,8 +67,10 @@ class ChatModelsLab(BaseChatModel):
     raised as classes that are both the transport's error and the matching
     ``langchain_core.exceptions`` error (``ModelRateLimitError``, ...).
 
-    The model pickles without its HTTP clients and without its API key: an unpickled model
-    reads ``MODELSLAB_API_KEY`` from the environment of the process it lands in.
+    Connection fields (``api_key``, ``base_url``, ``timeout``, ``max_retries``,
+    ``http_client``, ...) may be assigned after use: the next call builds new clients. The
+    model pickles without its HTTP clients and without its API key: an unpickled model reads
+    ``MODELSLAB_API_KEY`` from the environment of the process it lands in.
     """
 
     model: str = Field(default=DEFAULT_MODEL, alias="model_name")
@@ -91,22 +87,9 @@ class ChatModelsLab(BaseChatModel):
     n: int | None = None
     """Number of choices (non-streaming only)."""
     stop: list[str] | None = Field(default=None, alias="stop_sequences")
-    timeout: float | None = None
-    """Read timeout in seconds, also between streamed chunks (transport default 120)."""
-    connect_timeout: float | None = None
-    max_retries: int = 2
-    """Retries on 408/409/429/5xx and connection failures, with backoff."""
-    max_concurrency: int | None = None
-    """Most requests in flight at once per transport client (the sync one, and the async one
-    of each event loop); more wait for a slot. ``None``: ``MODELSLAB_MAX_CONCURRENCY``, else
-    5; ``0``: unlimited. Not the same as ``batch(config={"max_concurrency": ...})``, which
-    bounds LangChain's worker threads/tasks."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("MODELSLAB_API_KEY", default=None)
-    )
-    base_url: str = Field(default_factory=from_env("MODELSLAB_BASE_URL", default=DEFAULT_BASE_URL))
     api_format: ApiFormat = "openai"
-    """``"openai"`` (Chat Completions) or ``"anthropic"`` (Messages): same behaviour."""
+    """``"openai"`` (Chat Completions) or ``"anthropic"`` (Messages): same behaviour, except
+    that Messages takes no ``response_format`` (structured output becomes a forced tool call)."""
     streaming: bool = False
     stream_usage: bool = True
     """Ask for token usage when streaming; it arrives on exactly one chunk."""
@@ -114,17 +97,8 @@ class ChatModelsLab(BaseChatModel):
     """Extra request parameters, merged into the body."""
     extra_body: dict[str, Any] | None = None
     """Extra request parameters, merged into the body last."""
-    default_headers: dict[str, str] | None = None
-    key_in_body: bool = False
-    allow_insecure_http: bool = False
-    http_client: httpx.Client | None = Field(default=None, exclude=True)
-    """Your own ``httpx.Client`` (proxies, certificates); not closed by the model."""
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
-    """Your own ``httpx.AsyncClient``; it must be used on one event loop only."""
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
-
-    _clients: ClientCache = PrivateAttr(default_factory=ClientCache)
+    model_config = ConfigDict(populate_by_name=True)
 
     @model_validator(mode="after")
     def _set_modelslab_version(self) -> Self:
@@ -155,7 +129,7 @@ class ChatModelsLab(BaseChatModel):
         return ls_params({"model": self.model, **self._settings()}, stop, kwargs)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
-        return model_profile(self.model)
+        return model_profile(self.model, self.api_format)
 
     # ------------------------------------------------------------------ requests
 
@@ -177,29 +151,6 @@ class ChatModelsLab(BaseChatModel):
             settings, kwargs, wire, {**self.model_kwargs, **(self.extra_body or {})}
         )
         return request, kwargs.get("api_format", self.api_format), kwargs.get("timeout")
-
-    def _client_args(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "connect_timeout": self.connect_timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-            "key_in_body": self.key_in_body,
-            "allow_insecure_http": self.allow_insecure_http,
-            "max_concurrency": self.max_concurrency,
-        }
-
-    def _client(self) -> ModelsLabClient:
-        return self._clients.sync(
-            lambda: ModelsLabClient(**self._client_args(), http_client=self.http_client)
-        )
-
-    async def _aclient(self) -> AsyncModelsLabClient:
-        return await self._clients.async_(
-            lambda: AsyncModelsLabClient(**self._client_args(), http_client=self.http_async_client)
-        )
 
     # ------------------------------------------------------------------ generation
 
@@ -315,8 +266,9 @@ class ChatModelsLab(BaseChatModel):
             method: ``"function_calling"`` (a forced tool call), ``"json_mode"``
                 (``response_format={"type": "json_object"}``; say "JSON" in the prompt) or
                 ``"json_schema"`` (``response_format`` with the schema; falls back to function
-                calling for models the catalog marks as not supporting it). With
-                ``api_format="anthropic"`` both JSON methods use a forced tool call.
+                calling, with a warning, for models the catalog marks as not supporting it).
+                With ``api_format="anthropic"`` both JSON methods warn and use a forced tool
+                call (the Messages endpoint takes no ``response_format``).
             include_raw: Return ``{"raw", "parsed", "parsing_error"}`` instead of raising on
                 a parsing error.
             strict: Ask the server to enforce the schema exactly.
@@ -344,58 +296,29 @@ class ChatModelsLab(BaseChatModel):
     ) -> int:
         """Count input tokens with the API's count-tokens endpoint.
 
-        Falls back to LangChain's local estimate when the endpoint is unavailable (no key,
-        no network, an older deployment without the route).
+        Falls back to LangChain's local estimate (``count_tokens_approximately``) when the
+        endpoint cannot count these messages: content it cannot take (a PDF block), no API
+        key, a deployment without the route (404, 405, 501), other server errors or rate
+        limits left after retries, connection failures, timeouts, an unreadable answer.
+
+        Raises:
+            AuthenticationError: The key was refused (401); also ``ModelAuthenticationError``.
+            InsufficientCreditsError: No credits left (402); also
+                ``ModelPermissionDeniedError``.
+            PermissionDeniedError: The key may not do this (403); also
+                ``ModelPermissionDeniedError``. An estimate would hide these three.
         """
-        request: ChatRequest = {"model": self.model, "messages": convert_messages(messages)}
-        if tools:
-            request["tools"] = format_tools(tools)
         try:
+            request: ChatRequest = {"model": self.model, "messages": convert_messages(messages)}
+            if tools:
+                request["tools"] = format_tools(tools)
             return self._client().count_tokens(request)
+        except ACCOUNT_ERRORS as exc:
+            raise translate(exc) from exc.__cause__
         except ModelsLabError as exc:
             logger.debug("count_tokens unavailable (%s); estimating locally.", type(exc).__name__)
-            return count_tokens_approximately(messages, tools=list(tools) if tools else None)
+        return count_tokens_approximately(messages, tools=list(tools) if tools else None)
 
     def get_num_tokens(self, text: str) -> int:
         """Count the tokens of ``text`` sent as one user message."""
         return self.get_num_tokens_from_messages([HumanMessage(content=text)])
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def close(self) -> None:
-        """Close the HTTP clients this model created (it creates new ones if used again)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close this event loop's async client and the sync client."""
-        await self._clients.aclose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    def __getstate__(self) -> dict[Any, Any]:
-        # Neither the key nor the caller's HTTP clients travel: clients hold sockets and locks,
-        # and a key must not be written into a pickle. Unpickling re-reads the environment.
-        return without_fields(super().__getstate__(), "api_key", "http_client", "http_async_client")
-
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        super().__setstate__(state)
-        if self.api_key is None:
-            self.__dict__["api_key"] = secret_from_env("MODELSLAB_API_KEY", default=None)()
-
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
-        memo = {} if memo is None else memo
-        # Shared, never copied: the caller's HTTP clients and rate limiter hold locks.
-        for shared in (self.http_client, self.http_async_client, self.rate_limiter):
-            if shared is not None:
-                memo[id(shared)] = shared
-        return super().__deepcopy__(memo)

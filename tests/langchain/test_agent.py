@@ -134,6 +134,24 @@ def test_profile_picks_the_structured_output_route(
         assert Report.model_validate_json(last_ai.text) == result["structured_response"]
 
 
+def test_response_format_on_the_messages_route_uses_a_tool(
+    make_model: Callable[..., ChatModelsLab],
+) -> None:
+    """The catalog confirms json_schema for o3-mini, but /v1/messages takes no response_format.
+
+    So the profile must steer create_agent to the tool strategy, and the agent must finish.
+    """
+    model = make_model(model="openai-o3-mini-high", api_format="anthropic")
+    assert model.profile is not None
+    assert model.profile["structured_output"] is False
+    agent = create_agent(model=model, tools=[get_weather, get_time], response_format=Report)
+    result = agent.invoke(QUESTION, LIMIT)
+    ai = [m for m in result["messages"] if isinstance(m, AIMessage)]
+    assert [c["name"] for m in ai for c in m.tool_calls] == ["get_weather", "get_time", "Report"]
+    assert isinstance(result["structured_response"], Report)
+    assert "sunny" in result["structured_response"].weather
+
+
 def test_retry_middleware_retries_a_rate_limit(
     make_model: Callable[..., ChatModelsLab], server: Any
 ) -> None:

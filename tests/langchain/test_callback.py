@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import Callable
 
 import pytest
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, LLMResult
 
 from langchain_modelslab import ChatModelsLab, ModelsLabCallbackHandler, get_modelslab_callback
 from modelslab_transport import estimate_cost
@@ -61,21 +64,54 @@ def test_batch_threads_are_counted(make_model: Callable[..., ChatModelsLab]) -> 
 
 
 def test_handler_is_thread_safe() -> None:
+    """Concurrent on_llm_end calls lose no update.
+
+    A tiny switch interval makes the interpreter change threads between the read and the write
+    of each ``+=`` and around ``add_usage`` in ``record``; without the handler's lock this
+    loses updates in practically every run.
+    """
     handler = ModelsLabCallbackHandler()
-    usage = {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5}
+    usage = UsageMetadata(
+        input_tokens=3,
+        output_tokens=2,
+        total_tokens=5,
+        input_token_details={"cache_read": 1},
+        output_token_details={"reasoning": 1},
+    )
+    message = AIMessage(
+        "x",
+        usage_metadata=usage,
+        response_metadata={"model_provider": "modelslab", "model_name": MODEL},
+    )
+    result = LLMResult(generations=[[ChatGeneration(message=message)]])
+    threads, calls = 8, 2000
+    barrier = threading.Barrier(threads)
 
     def work() -> None:
-        for _ in range(500):
-            handler.record(MODEL, usage)  # type: ignore[arg-type]
+        barrier.wait()  # all threads start together, so they really overlap
+        for _ in range(calls):
+            handler.on_llm_end(result)
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert handler.successful_requests == 4000
-    assert handler.total_tokens == 20000
-    assert handler.usage_by_model[MODEL]["total_tokens"] == 20000
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    n = threads * calls
+    assert handler.successful_requests == n
+    assert (handler.prompt_tokens, handler.completion_tokens, handler.total_tokens) == (
+        3 * n,
+        2 * n,
+        5 * n,
+    )
+    assert (handler.cached_tokens, handler.reasoning_tokens) == (n, n)
+    assert handler.usage_by_model[MODEL]["total_tokens"] == 5 * n
+    assert handler.total_cost == pytest.approx(n * (estimate_cost(MODEL, dict(usage)) or 0))  # type: ignore[arg-type]
 
 
 def test_nested_blocks_both_count(make_model: Callable[..., ChatModelsLab]) -> None:

@@ -18,6 +18,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+import modelslab_transport as mt
 from langchain_modelslab import UnsupportedContentError
 from langchain_modelslab._convert import convert_messages, has_images
 
@@ -355,6 +356,8 @@ def test_unsupported_input_is_a_clear_typed_error(messages: list[BaseMessage], n
     assert needle in str(info.value)
     assert isinstance(info.value, ModelInvalidRequestError)
     assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, mt.ConfigurationError)
+    assert isinstance(info.value, mt.ModelsLabError)
 
 
 def test_images_rejected_for_a_text_only_model() -> None:

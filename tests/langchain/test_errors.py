@@ -19,10 +19,11 @@ from langchain_core.exceptions import (
     ModelRateLimitError,
     ModelTimeoutError,
 )
+from langchain_core.messages import HumanMessage
 from lc_helpers import Scripted
 
 import modelslab_transport as mt
-from langchain_modelslab import ChatModelsLab
+from langchain_modelslab import ChatModelsLab, UnsupportedContentError
 from langchain_modelslab._errors import translate, translated
 
 SECRET = "sk-scripted-secret"
@@ -128,15 +129,15 @@ STREAM_FAULTS: list[tuple[str, type[Exception], type[ModelError]]] = [
 MODES = ["invoke", "ainvoke", "stream", "astream"]
 
 
-async def _call(model: ChatModelsLab, mode: str) -> None:
+async def _call(model: ChatModelsLab, mode: str, prompt: Any = "hi") -> None:
     if mode == "invoke":
-        model.invoke("hi")
+        model.invoke(prompt)
     elif mode == "ainvoke":
-        await model.ainvoke("hi")
+        await model.ainvoke(prompt)
     elif mode == "stream":
-        list(model.stream("hi"))
+        list(model.stream(prompt))
     else:
-        _ = [c async for c in model.astream("hi")]
+        _ = [c async for c in model.astream(prompt)]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -194,6 +195,27 @@ async def test_missing_key(monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
         await _call(fake.model(api_key=None), mode)
     assert isinstance(info.value, ModelError)
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_unsupported_content_is_caught_as_a_modelslab_error(mode: str) -> None:
+    fake = Scripted([httpx.Response(500)])
+    pdf = HumanMessage([{"type": "file", "base64": "JVBERi0", "mime_type": "application/pdf"}])
+    with pytest.raises(mt.ModelsLabError) as info:
+        await _call(fake.model(), mode, [pdf])
+    assert type(info.value) is UnsupportedContentError  # not flattened by translate()
+    assert isinstance(info.value, mt.ConfigurationError)
+    assert isinstance(info.value, ModelInvalidRequestError)
+    assert "messages[0]" in str(info.value)
+    assert "application/pdf" in str(info.value)
+    assert fake.requests == []
+
+
+def test_translate_keeps_an_error_that_is_already_langchains() -> None:
+    error = UnsupportedContentError("messages[0]: no PDFs")
+    assert translate(error) is error
+    with pytest.raises(UnsupportedContentError), translated():
+        raise error
 
 
 @pytest.mark.parametrize("mode", MODES)

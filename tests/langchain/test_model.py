@@ -130,6 +130,17 @@ def test_profile_comes_from_the_catalog() -> None:
     assert "tool_calling" not in unknown
 
 
+def test_profile_on_the_messages_route_has_no_native_structured_output() -> None:
+    # /v1/messages takes no response_format; everything else the profile lists works there.
+    chat = ChatModelsLab(api_key="k", model="openai-o3-mini-high").profile
+    messages = ChatModelsLab(
+        api_key="k", model="openai-o3-mini-high", api_format="anthropic"
+    ).profile
+    assert chat is not None
+    assert chat["structured_output"] is True
+    assert messages == {**chat, "structured_output": False}
+
+
 def test_images_rejected_before_sending_for_text_only_models() -> None:
     fake = Scripted([completion_body()])
     message = HumanMessage([{"type": "image", "url": "https://example.com/a.png"}])

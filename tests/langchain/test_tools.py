@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -170,7 +171,10 @@ async def test_structured_output_on_the_local_server(
     make_model: Callable[..., ChatModelsLab], kind: str, method: str, api_format: str
 ) -> None:
     model = make_model(api_format=api_format)
-    structured = model.with_structured_output(SCHEMAS[kind], method=method)  # type: ignore[arg-type]
+    falls_back = api_format == "anthropic" and method != "function_calling"
+    expected = pytest.warns(UserWarning, match="does not take response_format")
+    with expected if falls_back else contextlib.nullcontext():
+        structured = model.with_structured_output(SCHEMAS[kind], method=method)  # type: ignore[arg-type]
     prompt = "Tell me a joke about cats. Return a JSON object with 'setup' and 'punchline' keys."
     _check_joke(structured.invoke(prompt), kind)
     _check_joke(await structured.ainvoke(prompt), kind)
@@ -253,11 +257,36 @@ def test_json_schema_falls_back_for_models_without_it() -> None:
     }
     fake = Scripted([completion_body(None, tool_calls=[call])])
     model = fake.model(model="openai-gpt-oss-120b-free")  # catalog: json_schema False
-    with pytest.warns(UserWarning, match="function_calling"):
+    with pytest.warns(UserWarning, match="function_calling") as record:
         structured = model.with_structured_output(Joke, method="json_schema")
+    assert record[0].filename == __file__
     assert structured.invoke("joke") == Joke(setup="s", punchline="p")
     assert "response_format" not in fake.requests[0]
     assert fake.requests[0]["tool_choice"]["function"]["name"] == "Joke"
+
+
+JOKE = {"setup": "s", "punchline": "p"}
+
+
+@pytest.mark.parametrize("method", ["json_mode", "json_schema"])
+def test_json_methods_on_the_messages_route_warn_and_use_a_tool(method: str) -> None:
+    answer = {
+        "type": "message",
+        "id": "msg_1",
+        "model": "served-model",
+        "content": [{"type": "tool_use", "id": "t1", "name": "Joke", "input": JOKE}],
+        "stop_reason": "tool_use",
+        "usage": {"input_tokens": 5, "output_tokens": 4},
+    }
+    fake = Scripted([answer])
+    model = fake.model(model="openai-o3-mini-high", api_format="anthropic")
+    with pytest.warns(UserWarning, match="does not take response_format") as record:
+        structured = model.with_structured_output(Joke, method=method)  # type: ignore[arg-type]
+    assert record[0].filename == __file__  # points at the caller, not at the adapter
+    assert f"instead of method={method!r}" in str(record[0].message)
+    assert structured.invoke("joke") == Joke(setup="s", punchline="p")
+    assert "response_format" not in fake.requests[0]
+    assert fake.requests[0]["tool_choice"] == {"type": "tool", "name": "Joke"}
 
 
 @pytest.mark.parametrize(
