@@ -49,6 +49,9 @@ def run_example(server: Any, tmp_path_factory: pytest.TempPathFactory) -> RunExa
     the local server only through ``MODELSLAB_API_KEY`` and ``MODELSLAB_BASE_URL``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELSLAB_")}
     env.update(MODELSLAB_API_KEY=server.api_key, MODELSLAB_BASE_URL=server.base_url)
+    # pytest creates its base temp folder on first use, unguarded: create it here, before
+    # examples run in threads and race to create it.
+    tmp_path_factory.getbasetemp()
 
     def run(name: str, code: str) -> subprocess.CompletedProcess[str]:
         folder = tmp_path_factory.mktemp(name)

@@ -1,0 +1,54 @@
+"""``make demo`` works offline: ``examples/demo.py`` run as the Makefile runs it.
+
+Without ``MODELSLAB_API_KEY`` the demo starts the local server itself; the deterministic
+engine keeps its answers fixed whether or not the optional real model is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo() -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELSLAB_")}
+    env.update(MODELSLAB_LOCAL_ENGINE="deterministic", PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [sys.executable, "examples/demo.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        check=False,
+    )
+
+
+def test_demo_exits_cleanly(demo: subprocess.CompletedProcess[str]) -> None:
+    assert demo.returncode == 0, demo.stderr[-3000:]
+    assert "Traceback" not in demo.stderr
+
+
+def test_demo_names_the_local_backend(demo: subprocess.CompletedProcess[str]) -> None:
+    lines = demo.stdout.splitlines()
+    assert lines[0].startswith("backend: local ModelsLab-compatible server at http://127.0.0.1:")
+    assert lines[0].endswith("/api/v7/llm")
+    assert "engine:  deterministic engine" in lines
+    assert "model:   baidu-ernie-4.5-vl-28b-a3b" in lines
+
+
+def test_demo_shows_both_answers(demo: subprocess.CompletedProcess[str]) -> None:
+    out = demo.stdout
+    agent, _, rag = out.partition("LlamaIndex RAG (VectorStoreIndex + ModelsLabLLM):")
+    assert "LangChain agent (create_agent + ChatModelsLab):" in agent
+    assert "tools called: ['get_weather']" in agent
+    assert "answer: According to get_weather: It is 18 °C and sunny in Paris." in agent
+    assert "answer: The Eiffel Tower in Paris is 330 metres tall" in rag
