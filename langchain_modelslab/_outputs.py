@@ -21,7 +21,7 @@ from langchain_core.messages import (
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from modelslab_transport import ChatRequest, Completion, StreamDelta, Usage
+from modelslab_transport import ChatRequest, Completion, StreamDelta, ToolCallDelta, Usage
 from modelslab_transport import ToolCall as WireCall
 
 __all__ = [
@@ -219,7 +219,25 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
     if state.v1:
         # Tells core the content already holds v1 blocks, so it keeps them as built.
         metadata["output_version"] = "v1"
-    chunks = [
+    chunks = _tool_call_chunks(calls) if calls else []
+    # Only the fields this event has: most events are text alone, and each keyword given to
+    # the message costs validation on every chunk of a long answer.
+    fields: dict[str, Any] = {
+        "content": _v1_blocks(text, reasoning, chunks) if state.v1 else text,
+        "response_metadata": metadata,
+        "id": state.id,
+    }
+    if reasoning:
+        fields["additional_kwargs"] = {"reasoning_content": reasoning}
+    if chunks:
+        fields["tool_call_chunks"] = chunks
+    if usage:
+        fields["usage_metadata"] = usage_metadata(usage)
+    return ChatGenerationChunk(message=AIMessageChunk(**fields))
+
+
+def _tool_call_chunks(calls: list[ToolCallDelta]) -> list[ToolCallChunk]:
+    return [
         ToolCallChunk(
             name=c["name"],
             args=c["arguments"],
@@ -227,17 +245,8 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
             index=c["index"],
             type="tool_call_chunk",
         )
-        for c in calls or ()
+        for c in calls
     ]
-    message = AIMessageChunk(
-        content=_v1_blocks(text, reasoning, chunks) if state.v1 else text,
-        additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
-        tool_call_chunks=chunks,
-        usage_metadata=usage_metadata(usage) if usage else None,
-        response_metadata=metadata,
-        id=state.id,
-    )
-    return ChatGenerationChunk(message=message)
 
 
 def _v1_blocks(text: str, reasoning: str | None, chunks: list[ToolCallChunk]) -> list[Any]:

@@ -208,10 +208,11 @@ class BaseClient:
 
     def _build_request(self, http: httpx.Client | httpx.AsyncClient, call: Call) -> httpx.Request:
         """The httpx request for one attempt (raises ConfigurationError before any I/O)."""
-        headers = self._config.headers(call.path, stream=call.stream)
+        headers = self._config.headers(
+            call.path, stream=call.stream, json_body=call.body is not None
+        )
         content: bytes | None = None
         if call.body is not None:
-            headers["Content-Type"] = "application/json"
             try:
                 content = json.dumps(
                     self._config.finish_body(call.body), ensure_ascii=False, allow_nan=False

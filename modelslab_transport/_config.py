@@ -73,6 +73,18 @@ class ClientConfig:
     key_in_body: bool = False
     allow_insecure_http: bool = False
     max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY
+    # Derived once, not per call: parsing the base URL and building the same headers again
+    # for every request is measurable next to a raw httpx call (see bench/).
+    _insecure_host: str | None = field(default=None, init=False, repr=False, compare=False)
+    _urls: dict[str, httpx.URL] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _headers: dict[tuple[str, bool, bool], dict[str, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.base_url)
+        if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+            object.__setattr__(self, "_insecure_host", parts.hostname or "")
 
     def secret(self) -> str | None:
         """The raw key, for redaction only (``None`` when unset)."""
@@ -91,22 +103,29 @@ class ClientConfig:
                 "No ModelsLab API key: pass api_key=... or set the "
                 f"{ENV_API_KEY} environment variable."
             )
-        parts = urlsplit(self.base_url)
-        insecure = parts.scheme == "http" and not _is_loopback(parts.hostname or "")
-        if insecure and not self.allow_insecure_http:
+        if self._insecure_host is not None and not self.allow_insecure_http:
             raise ConfigurationError(
-                f"Refusing to send the API key over plain http:// to {parts.hostname!r}; "
+                f"Refusing to send the API key over plain http:// to {self._insecure_host!r}; "
                 "use https://, a loopback host, or allow_insecure_http=True."
             )
         return key
 
-    def url(self, path: str) -> str:
+    def url(self, path: str) -> httpx.URL:
         """Join ``path`` (``/chat/completions``, ``/v1/messages`` ...) onto the base URL."""
-        return self.base_url + path
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = httpx.URL(self.base_url + path)
+        return url
 
-    def headers(self, path: str, *, stream: bool) -> dict[str, str]:
-        """Headers for one call to ``path``; raises when the key is missing (see above)."""
-        key = self.require_key()
+    def headers(self, path: str, *, stream: bool, json_body: bool = False) -> dict[str, str]:
+        """Headers for one call to ``path``; raises when the key is missing (see above).
+
+        The dict is shared between calls: read it, do not change it.
+        """
+        key = self.require_key()  # checked on every call, so a missing key is never cached
+        cached = self._headers.get((path, stream, json_body))
+        if cached is not None:
+            return cached
         headers = {
             "User-Agent": USER_AGENT,
             "Accept": "text/event-stream" if stream else "application/json",
@@ -117,6 +136,9 @@ class ClientConfig:
             headers["x-api-key"] = key
         if path.startswith("/v1/messages"):
             headers["anthropic-version"] = ANTHROPIC_VERSION
+        if json_body:
+            headers["Content-Type"] = "application/json"
+        self._headers[(path, stream, json_body)] = headers
         return headers
 
     def finish_body(self, body: dict[str, Any]) -> dict[str, Any]:
