@@ -104,3 +104,24 @@ def test_command_line_writes_one_json_row_per_prompt(
         (1, "6 * 7 = 42.", None),
     ]
     assert "2 prompts in" in err
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_rate_limited_rows_fail_alone_and_the_job_goes_on(
+    cluster: Any, recipe: ModuleType, framework: str
+) -> None:
+    # The first two requests through this URL get HTTP 429 (whichever actors send them);
+    # with retries off, exactly those two rows fail, typed, and every other row is answered.
+    url = cluster.fault_base_url(f"429:0*2@ray-{framework}")
+    result = recipe.run_batch(
+        PROMPTS[:FAIL_AT], framework=framework, base_url=url, api_key=SERVER_KEY,
+        workers=2, per_worker_concurrency=2, plan_limit=5, batch_size=3, max_retries=0,
+        progress=False,
+    )  # fmt: skip
+    failed = result.failed
+    assert len(failed) == 2
+    assert all("RateLimitError" in (row.error or "") for row in failed)
+    for row in result.rows:
+        if row not in failed:
+            a, b = CASES[row.id]
+            assert row.answer == f"{a} + {b} = {a + b}."
