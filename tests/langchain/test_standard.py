@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessageChunk
 from langchain_tests.conftest import base_vcr_config
 from langchain_tests.unit_tests import ChatModelUnitTests
 from lc_helpers import FullFeatureSuite
@@ -93,6 +94,30 @@ class _Integration(FullFeatureSuite):
 
 class TestChatModelsLabIntegration(_Integration):
     """Over Chat Completions (``/chat/completions``)."""
+
+    @property
+    def supported_usage_metadata_details(self) -> dict[str, list[Any]]:
+        # ERNIE is a reasoning model in the catalog: its usage reports reasoning tokens.
+        return {"invoke": ["reasoning_output"], "stream": ["reasoning_output"]}
+
+    def invoke_with_reasoning_output(self, *, stream: bool = False) -> AIMessage:
+        model = self.chat_model_class(**self.chat_model_params)
+        prompt = "Think it through: what is 17 * 3?"
+        if not stream:
+            return model.invoke(prompt)
+        merged: BaseMessageChunk | None = None
+        for chunk in model.stream(prompt):
+            merged = chunk if merged is None else merged + chunk
+        assert isinstance(merged, AIMessageChunk)
+        return merged
+
+
+class TestChatModelsLabJsonSchema(_Integration):
+    """Chat Completions again, with the standard structured-output tests on ``json_schema``."""
+
+    @property
+    def structured_output_kwargs(self) -> dict[str, Any]:
+        return {"method": "json_schema"}
 
 
 # Messages takes no response_format: json_mode runs as a forced tool call, and says so.
