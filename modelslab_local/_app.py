@@ -79,6 +79,17 @@ def _authorize(settings: _Settings, request: Request, body: dict[str, Any] | Non
         raise ApiError(401, "Invalid API key.", code="invalid_api_key")
 
 
+async def _authorized_body(settings: _Settings, request: Request) -> dict[str, Any]:
+    """The JSON body of an authorized request (a keyless request is a 401 even if malformed)."""
+    try:
+        body = await _body(request)
+    except ApiError:
+        _authorize(settings, request, None)  # as ModelsLab: who you are is checked first
+        raise
+    _authorize(settings, request, body)
+    return body
+
+
 def _fault(settings: _Settings, request: Request) -> _faults.FaultSpec | None:
     text = request.headers.get(_faults.FAULT_HEADER) or request.scope.get(_faults.SCOPE_KEY)
     if not text:
@@ -253,8 +264,7 @@ def _oversized(answer: EngineAnswer, spec: _faults.FaultSpec) -> EngineAnswer:
 def _chat_endpoint(settings: _Settings, fmt: Format) -> Any:
     async def endpoint(request: Request) -> Response:
         try:
-            body = await _body(request)
-            _authorize(settings, request, body)
+            body = await _authorized_body(settings, request)
             spec = _fault(settings, request)
             stream = bool(body.get("stream", body.get("streaming")))
             early = _early_fault(spec, fmt, body, stream) if spec else None
@@ -276,8 +286,7 @@ def _chat_endpoint(settings: _Settings, fmt: Format) -> Any:
 def _count_tokens_endpoint(settings: _Settings) -> Any:
     async def endpoint(request: Request) -> Response:
         try:
-            body = await _body(request)
-            _authorize(settings, request, body)
+            body = await _authorized_body(settings, request)
             spec = _fault(settings, request)
             early = _early_fault(spec, "anthropic", body, False) if spec else None
             if early is not None:

@@ -103,3 +103,13 @@ def test_stop_releases_the_port() -> None:
     handle.stop()
     with httpx.Client() as http, pytest.raises(httpx.ConnectError):
         http.get(url + "/v1/models")
+
+
+def test_a_keyless_malformed_request_is_refused_for_its_key_first(server: Any) -> None:
+    url = f"{server.base_url}/chat/completions"
+    keyless = httpx.post(url, content=b"{not json")
+    assert keyless.status_code == 401
+    with_key = httpx.post(
+        url, content=b"{not json", headers={"Authorization": f"Bearer {server.api_key}"}
+    )
+    assert with_key.status_code == 400
