@@ -23,6 +23,20 @@ __all__ = ["ModelsLabCallbackHandler", "get_modelslab_callback"]
 class ModelsLabCallbackHandler(BaseCallbackHandler):
     """Totals the usage and cost of ModelsLab calls (other providers' calls are ignored).
 
+    Pass one in ``callbacks``, or let :func:`get_modelslab_callback` make one for a block.
+
+    Example:
+        ```python
+        from langchain_modelslab import ChatModelsLab, ModelsLabCallbackHandler
+
+        handler = ModelsLabCallbackHandler()
+        model = ChatModelsLab(model="baidu-ernie-4.5-vl-28b-a3b", callbacks=[handler])
+        model.invoke("Hello")
+        print(handler.total_tokens, f"${handler.total_cost:.6f}")
+        ```
+
+        More in ``notebooks/03_usage_and_cost.ipynb``.
+
     Attributes:
         prompt_tokens: Input tokens, summed.
         completion_tokens: Output tokens, summed.
@@ -132,10 +146,15 @@ def get_modelslab_callback() -> Iterator[ModelsLabCallbackHandler]:
 
     Example:
         ```python
+        from langchain_modelslab import ChatModelsLab, get_modelslab_callback
+
+        model = ChatModelsLab(model="baidu-ernie-4.5-vl-28b-a3b")
         with get_modelslab_callback() as cb:
             model.invoke("Hello")
-        print(cb.total_tokens, cb.total_cost)
+        print(cb.total_tokens, f"${cb.total_cost:.6f}")
         ```
+
+        A session across streams, agents and models: ``notebooks/03_usage_and_cost.ipynb``.
     """
     _register_once()
     handler = ModelsLabCallbackHandler(parent=_current.get())

@@ -29,11 +29,14 @@ class HashEmbedding(BaseEmbedding):
 
     Example:
         ```python
-        from llama_index.core import VectorStoreIndex, Document
         from llama_index_modelslab import HashEmbedding
 
-        index = VectorStoreIndex.from_documents(docs, embed_model=HashEmbedding())
+        embed = HashEmbedding()
+        query = embed.get_query_embedding("bike repair")
+        print(round(embed.similarity(query, embed.get_text_embedding("We repair bikes.")), 2))
         ```
+
+        A RAG query engine on it: ``notebooks/02_llama_index_quickstart.ipynb``.
 
     Args:
         embed_dim: Vector size.

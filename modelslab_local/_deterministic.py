@@ -83,7 +83,23 @@ class _Conversation:
 
 
 class DeterministicEngine:
-    """Rule-based engine; see the module docstring. Stateless and thread-safe."""
+    """The default engine: rules that stand in for an instruction-following model.
+
+    It calls the tools a request asks for, answers from tool results, returns JSON valid
+    against a requested schema, speaks ReAct, answers RAG prompts extractively and describes
+    images. Same request, same answer. Stateless and thread-safe.
+
+    Example:
+        ```python
+        from modelslab_local import DeterministicEngine, EngineRequest
+
+        request = EngineRequest(model="any", messages=[{"role": "user", "content": "Hello"}])
+        print(DeterministicEngine().generate(request).text)
+        ```
+
+        The notebooks' stored outputs come from it, e.g.
+        ``notebooks/01_langchain_quickstart.ipynb``.
+    """
 
     name = "deterministic"
 

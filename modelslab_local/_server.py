@@ -21,6 +21,23 @@ STARTUP_TIMEOUT = 10.0
 class LocalServer:
     """A running local server. Stop it with :meth:`stop` or use it as a context manager.
 
+    Example:
+        ```python
+        from modelslab_local import start_server
+        from modelslab_transport import ModelsLabClient, RateLimitError
+
+        with start_server() as server:
+            faulty = server.fault_base_url("429:0")  # every request through it gets a 429
+            with ModelsLabClient(server.api_key, base_url=faulty, max_retries=0) as client:
+                try:
+                    client.list_models()
+                except RateLimitError as error:
+                    print(error.status_code)
+        ```
+
+        ``notebooks/01_langchain_quickstart.ipynb`` starts one in its first cell; faults:
+        ``docs/local-server.md``.
+
     Attributes:
         host: The bound host.
         port: The bound port (the real one when ``0`` was asked for).
@@ -135,7 +152,8 @@ def start_server(
                 print([model["id"] for model in client.list_models()][:3])
         ```
 
-        Every notebook in ``notebooks/`` starts one when ``MODELSLAB_API_KEY`` is not set.
+        Every notebook starts one when ``MODELSLAB_API_KEY`` is not set, e.g.
+        ``notebooks/01_langchain_quickstart.ipynb``.
 
     Args:
         host: Interface to bind; loopback by default.

@@ -59,6 +59,29 @@ class AsyncStream(AsyncIterator[StreamDelta]):
     its event loop soon after (if that loop still runs). Nothing is retried once a stream
     was returned; the read timeout applies to the wait for each chunk.
 
+    Example:
+        ```python
+        import asyncio
+
+        from modelslab_transport import AsyncModelsLabClient
+
+
+        async def main() -> None:
+            request = {
+                "model": "baidu-ernie-4.5-vl-28b-a3b",
+                "messages": [{"role": "user", "content": "Count to 5."}],
+            }
+            async with AsyncModelsLabClient() as client:
+                async with await client.stream_chat(request) as stream:
+                    async for delta in stream:
+                        print(delta.get("text", ""), end="")
+
+
+        asyncio.run(main())
+        ```
+
+        An agent streaming asynchronously: ``notebooks/02_llama_index_quickstart.ipynb``.
+
     Attributes:
         response: The underlying ``httpx.Response`` (status, headers).
     """
@@ -166,13 +189,13 @@ class AsyncModelsLabClient(BaseClient):
 
         async def main() -> None:
             async with AsyncModelsLabClient() as client:  # key from MODELSLAB_API_KEY
-                request = {
-                    "model": "baidu-ernie-4.5-vl-28b-a3b",
-                    "messages": [{"role": "user", "content": "Count to 5."}],
-                }
-                async with await client.stream_chat(request) as stream:
-                    async for delta in stream:
-                        print(delta.get("text", ""), end="")
+                completion = await client.chat(
+                    {
+                        "model": "baidu-ernie-4.5-vl-28b-a3b",
+                        "messages": [{"role": "user", "content": "Hello"}],
+                    }
+                )
+                print(completion["text"], completion["usage"])
 
 
         asyncio.run(main())

@@ -28,6 +28,16 @@ UNKNOWN_MAX_OUTPUT = 1000
 class ModelInfo:
     """What is known about one model. ``None`` means unknown.
 
+    Example:
+        ```python
+        from modelslab_transport import get_model_info
+
+        info = get_model_info("baidu-ernie-4.5-vl-28b-a3b")
+        print(info.context_window, info.vision, info.tools, info.input_price)
+        ```
+
+        Choosing a model and registering your own: ``notebooks/03_usage_and_cost.ipynb``.
+
     Attributes:
         id: The ModelsLab model id, sent verbatim as ``model``.
         provider: Who makes the model (``baidu``, ``qwen``, ...).

@@ -45,6 +45,22 @@ class Stream(Iterator[StreamDelta]):
     garbage-collected). Nothing is retried once a stream was returned. The client's read timeout
     applies to the wait for each chunk, not to the whole answer.
 
+    Example:
+        ```python
+        from modelslab_transport import ModelsLabClient
+
+        request = {
+            "model": "baidu-ernie-4.5-vl-28b-a3b",
+            "messages": [{"role": "user", "content": "Count to 5."}],
+        }
+        with ModelsLabClient() as client, client.stream_chat(request) as stream:
+            for delta in stream:
+                print(delta.get("text", ""), end="")
+            print(f" (HTTP {stream.response.status_code})")
+        ```
+
+        Streaming through the frameworks: ``notebooks/01_langchain_quickstart.ipynb``.
+
     Attributes:
         response: The underlying ``httpx.Response`` (status, headers).
     """

@@ -35,6 +35,19 @@ class ClientCache:
     Copies and unpickled caches start empty, so the object owning the cache can be copied or
     shipped to a worker process however many requests it has made: clients, locks and
     connections never travel.
+
+    Example:
+        ```python
+        from modelslab_transport import ClientCache, ModelsLabClient
+
+        cache = ClientCache()
+        client = cache.sync(ModelsLabClient)  # created on first use, then reused
+        print(client is cache.sync(ModelsLabClient))
+        cache.close()
+        ```
+
+        Both model classes keep their clients in one; closing them:
+        ``notebooks/02_llama_index_quickstart.ipynb`` (last cell).
     """
 
     __slots__ = ("__weakref__", "_by_loop", "_lock", "_sync")
