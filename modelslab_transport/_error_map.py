@@ -277,7 +277,7 @@ def error_from_response(
         if message is None or body.get("status") == "processing":
             return _unusable_ok_body(body, request_id)
         status = infer_status(body, err_type, code, message) or status_code
-    if message is None:
+    if not message or message.isspace():  # an error shape with an empty message says nothing
         message = _text_message(body, status_code)
     cls = _class_for(status, message)
     kwargs: dict[str, Any] = {

@@ -328,3 +328,11 @@ def test_tree() -> None:
     for cls in (StreamTruncatedError, MalformedResponseError, ServerStreamError):
         assert issubclass(cls, StreamError)
         assert issubclass(cls, APIError)
+
+
+@pytest.mark.parametrize(
+    "body", [{"error": {"message": ""}}, {"message": "  "}, {"error": {"message": "", "type": "x"}}]
+)
+def test_an_empty_server_message_is_said_plainly(body: Any) -> None:
+    error = error_from_response(500, httpx.Headers(), body)
+    assert str(error) == "HTTP 500 with no error message. (HTTP 500)"
