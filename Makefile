@@ -43,7 +43,15 @@ bench-quick: $(BENCH_STAMP)
 
 # A real small model (SmolLM2-135M via llama.cpp) for the local server and the `test-model`
 # tier. llama-cpp-python compiles from source (no wheel on PyPI): ~6 min on 2 idle cores, once;
-# seconds after that (pip's wheel cache). Portable code (no -march=native), no multimodal lib.
+# seconds after that (pip's wheel cache). -DLLAVA_BUILD=OFF skips the multimodal library.
+# -DGGML_NATIVE=OFF drops -march=native but is not a baseline build: on x86-64 llama.cpp then
+# turns on its fixed set (SSE4.2, AVX, AVX2, FMA, F16C, BMI2; no AVX-512), so the wheel runs on
+# x86-64-v3 CPUs (Intel Haswell, AMD Excavator/Zen or newer) and dies with SIGILL on CPUs or
+# VMs without AVX2. (With SOURCE_DATE_EPOCH set, that set is off: baseline x86-64 code.)
+# pip's wheel cache is keyed by the sdist, not by CMAKE_ARGS: once a wheel is cached (or the
+# pinned version is installed), other LLAMA_CMAKE_ARGS rebuild nothing. To force a build with
+# CMAKE_ARGS="<flags>" set: `.venv/bin/python -m pip install --no-cache-dir --force-reinstall
+# --no-deps llama-cpp-python==0.3.36` (neither reads nor writes the wheel cache).
 LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF
 MODEL_STAMP := $(VENV)/.local-model-stamp
 $(MODEL_STAMP): $(STAMP)

@@ -10,6 +10,7 @@ test-model`` installs both and runs this folder.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import secrets
 import socket
@@ -17,8 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -179,19 +180,87 @@ def chat_model(llama_server: LlamaServer) -> Iterator[Callable[..., ChatModelsLa
 
 
 @pytest.fixture
-def index_llm(llama_server: LlamaServer) -> Iterator[ModelsLabLLM]:
+def make_index_llm(llama_server: LlamaServer) -> Iterator[Callable[..., ModelsLabLLM]]:
+    """Build ``ModelsLabLLM`` instances on the llama.cpp server; closed afterwards."""
+    made: list[ModelsLabLLM] = []
+
+    def factory(**kwargs: Any) -> ModelsLabLLM:
+        settings: dict[str, Any] = {
+            "model": MODEL,
+            "api_key": llama_server.api_key,
+            "base_url": llama_server.base_url,
+            "temperature": 0,
+            "max_tokens": MAX_TOKENS,
+            "context_window": 4096,
+            "max_retries": 0,
+        }
+        llm = ModelsLabLLM(**{**settings, **kwargs})
+        made.append(llm)
+        return llm
+
+    yield factory
+    for llm in made:
+        llm.close()
+
+
+@pytest.fixture
+def index_llm(make_index_llm: Callable[..., ModelsLabLLM]) -> ModelsLabLLM:
     """A ``ModelsLabLLM`` on the llama.cpp server."""
-    llm = ModelsLabLLM(
-        model=MODEL,
-        api_key=llama_server.api_key,
-        base_url=llama_server.base_url,
-        temperature=0,
-        max_tokens=MAX_TOKENS,
-        context_window=4096,
-        max_retries=0,
-    )
-    yield llm
-    llm.close()
+    return make_index_llm()
+
+
+@dataclass
+class Recorder:
+    """What went over the wire: httpx event hooks on clients injected into our adapters.
+
+    ``requests`` holds every request body our client sent, parsed from the bytes it sent;
+    ``answers`` holds ``(status, parsed body)`` for every JSON answer (streamed answers are
+    left unread, so the client under test reads them as usual).
+    """
+
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[tuple[int, Any]] = field(default_factory=list)
+    client: httpx.Client = field(init=False)
+    async_client: httpx.AsyncClient = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(
+            event_hooks={"request": [self._on_request], "response": [self._on_answer]}
+        )
+        self.async_client = httpx.AsyncClient(
+            event_hooks={"request": [self._aon_request], "response": [self._aon_answer]}
+        )
+
+    def _on_request(self, request: httpx.Request) -> None:
+        self.requests.append(json.loads(request.content))
+
+    async def _aon_request(self, request: httpx.Request) -> None:
+        self._on_request(request)
+
+    @staticmethod
+    def _is_json(response: httpx.Response) -> bool:
+        return response.headers.get("content-type", "").startswith("application/json")
+
+    def _on_answer(self, response: httpx.Response) -> None:
+        if self._is_json(response):
+            response.read()
+            self.answers.append((response.status_code, response.json()))
+
+    async def _aon_answer(self, response: httpx.Response) -> None:
+        if self._is_json(response):
+            await response.aread()
+            self.answers.append((response.status_code, response.json()))
+
+
+@pytest.fixture
+async def recorder() -> AsyncIterator[Recorder]:
+    """A :class:`Recorder`; pass ``recorder.client`` / ``recorder.async_client`` to a model."""
+    rec = Recorder()
+    try:
+        yield rec
+    finally:
+        rec.client.close()
+        await rec.async_client.aclose()
 
 
 @pytest.fixture

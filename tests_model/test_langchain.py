@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware import ModelRequest, ModelResponse, wrap_model_call
@@ -14,6 +15,10 @@ from langchain_core.tools import tool
 from pydantic import BaseModel
 
 from langchain_modelslab import ChatModelsLab
+from modelslab_transport import InternalServerError
+
+if TYPE_CHECKING:
+    from conftest import LlamaServer, Recorder  # tests_model/conftest.py, for annotations only
 
 Factory = Callable[..., ChatModelsLab]
 QUESTION = "What is the capital of France? Answer in one sentence."
@@ -106,17 +111,30 @@ def test_streamed_forced_tool_call_has_the_name_once(chat_model: Factory) -> Non
     assert merged.response_metadata["finish_reason"] == "tool_calls"
 
 
+def strict_cat(data: Any) -> Cat:
+    """Validate without coercion: each JSON value must already have its field's type."""
+    return Cat.model_validate(data, strict=True)
+
+
 def test_json_mode(chat_model: Factory) -> None:
+    """The prompt names the keys; the answer must be a JSON object with them, typed as ``Cat``."""
     model = chat_model(max_tokens=96).bind(response_format={"type": "json_object"})
     answer = model.invoke("Describe a cat as JSON with the keys 'name' and 'age'.")
     assert isinstance(answer.content, str)
-    assert isinstance(json.loads(answer.content), dict)
+    strict_cat(json.loads(answer.content))
 
 
-def test_structured_output_json_mode(chat_model: Factory) -> None:
-    structured = chat_model(max_tokens=96).with_structured_output(method="json_mode")
+@pytest.mark.parametrize("schema", [None, Cat], ids=["dict", "pydantic"])
+def test_structured_output_json_mode(chat_model: Factory, schema: type[Cat] | None) -> None:
+    structured = chat_model(max_tokens=96).with_structured_output(schema, method="json_mode")
     result = structured.invoke("Describe a cat as JSON with the keys 'name' and 'age'.")
-    assert isinstance(result, dict)
+    if schema is None:
+        assert isinstance(result, dict)
+        strict_cat(result)
+    else:
+        assert isinstance(result, Cat)
+        assert isinstance(result.name, str)
+        assert type(result.age) is int
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
@@ -137,8 +155,6 @@ def test_structured_output_json_schema_is_refused_by_this_server(chat_model: Fac
     """
     from langchain_core.exceptions import ModelAPIError
 
-    from modelslab_transport import InternalServerError
-
     structured = chat_model().with_structured_output(Cat, method="json_schema")
     with pytest.raises(InternalServerError) as caught:
         structured.invoke("Tom is a cat. He is 3 years old.")
@@ -147,25 +163,55 @@ def test_structured_output_json_schema_is_refused_by_this_server(chat_model: Fac
     assert "json_object" in caught.value.message
 
 
-def test_tool_result_round_trip_with_null_content_is_refused(chat_model: Factory) -> None:
+def assistant_tool_turns(request: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in request["messages"] if m["role"] == "assistant" and "tool_calls" in m]
+
+
+def test_tool_result_round_trip_with_null_content_is_refused(
+    chat_model: Factory, recorder: Recorder, llama_server: LlamaServer
+) -> None:
     """Deviation: an assistant turn with ``tool_calls`` and ``content: null`` gets HTTP 500.
 
-    Decision: keep sending ``null``. It is what the OpenAI protocol specifies for a turn that
-    only calls tools (and what ``ChatOpenAI`` sends); the request is valid and other servers,
-    including ModelsLab's, accept it. The caller gets a typed 500, not a raw HTTP error.
-    """
-    from modelslab_transport import InternalServerError
+    Decision: keep sending ``null``, and do not rewrite it. It is what the OpenAI protocol
+    specifies for a turn that only calls tools (and what ``ChatOpenAI`` sends); the request is
+    valid and other servers, including ModelsLab's, accept it. The caller gets the typed
+    ``InternalServerError`` carrying the server's own message.
 
+    Proof that ``null`` is the cause: the request is recorded as sent (its assistant turn has
+    ``"content": null``), and the same body with ``"content": ""`` (sent by the test itself,
+    not by our client) is accepted.
+    """
     call = {"name": "get_weather", "args": {"city": "Paris"}, "id": "call_1", "type": "tool_call"}
     history = [
         HumanMessage("What is the weather in Paris?"),
         AIMessage(content="", tool_calls=[call]),
         ToolMessage("It is 18 °C and sunny in Paris.", tool_call_id="call_1"),
     ]
-    model = chat_model().bind_tools([get_weather])
+    model = chat_model(http_client=recorder.client).bind_tools([get_weather])
     with pytest.raises(InternalServerError) as caught:
         model.invoke(history)
-    assert caught.value.status_code == 500
+
+    [request] = recorder.requests
+    [turn] = assistant_tool_turns(request)
+    assert "content" in turn
+    assert turn["content"] is None
+    assert [c["id"] for c in turn["tool_calls"]] == ["call_1"]
+
+    [(status, body)] = recorder.answers
+    assert status == caught.value.status_code == 500
+    assert caught.value.body == body
+    server_message = body["error"]["message"]
+    assert server_message, "the server explains its refusal"
+    assert caught.value.message.startswith(server_message)
+
+    turn["content"] = ""
+    control = httpx.post(
+        f"{llama_server.base_url}/chat/completions",
+        json=request,
+        headers={"Authorization": f"Bearer {llama_server.api_key}"},
+        timeout=120,
+    )
+    assert control.status_code == 200, control.text
 
 
 @wrap_model_call
@@ -180,7 +226,7 @@ def test_agent_step_with_a_forced_tool(chat_model: Factory) -> None:
     """One ``create_agent`` step: the model must call the tool, the agent runs it.
 
     The tool returns directly: a second model turn would send the tool call back with
-    ``content: null``, which this server refuses (see the test above).
+    ``content: null``, which this server refuses (see the next test).
     """
     direct_weather = get_weather.model_copy(update={"return_direct": True})
     agent = create_agent(model=chat_model(), tools=[direct_weather], middleware=[force_get_weather])
@@ -194,3 +240,55 @@ def test_agent_step_with_a_forced_tool(chat_model: Factory) -> None:
     assert tool_message.tool_call_id == ai.tool_calls[0]["id"]
     assert tool_message.status == "success"
     assert tool_message.content.startswith("It is 18 °C and sunny in ")
+
+
+@wrap_model_call
+def force_get_weather_once(
+    request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
+) -> ModelResponse:
+    """Force the weather tool until it has run; after that the model may answer."""
+    if any(isinstance(m, ToolMessage) for m in request.messages):
+        return handler(request)
+    return handler(request.override(tool_choice="get_weather"))
+
+
+def test_agent_tool_loop_stops_at_the_null_content_turn(
+    chat_model: Factory, recorder: Recorder
+) -> None:
+    """A whole ``create_agent`` tool loop cannot finish against this server.
+
+    Step one works: a forced call, and the agent runs the tool. Step two sends the history
+    back: the model's forced call carried no text, so our client sends its turn with
+    ``content: null`` (see the deviation test above) and this server answers 500. Nothing
+    rewrites the request: the test pins how far the loop gets and that the caller gets the
+    typed error with the server's message.
+    """
+    model = chat_model(http_client=recorder.client)
+    agent = create_agent(model=model, tools=[get_weather], middleware=[force_get_weather_once])
+    with pytest.raises(InternalServerError) as caught:
+        agent.invoke(
+            {"messages": [("user", "What is the weather in Paris?")]}, {"recursion_limit": 6}
+        )
+
+    first, second = recorder.requests
+    (first_status, first_answer), (second_status, second_body) = recorder.answers
+    assert first["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
+    assert first_status == 200
+    message = first_answer["choices"][0]["message"]
+    assert message["content"] is None, "the forced call carries no text"
+    [call] = message["tool_calls"]
+    assert call["function"]["name"] == "get_weather"
+
+    assert [m["role"] for m in second["messages"]] == ["user", "assistant", "tool"]
+    assert "tool_choice" not in second or second["tool_choice"] == "auto"
+    [turn] = assistant_tool_turns(second)
+    assert turn["content"] is None
+    assert [c["id"] for c in turn["tool_calls"]] == [call["id"]]
+    result = second["messages"][2]
+    assert result["tool_call_id"] == call["id"]
+    assert result["content"].startswith("It is 18 °C and sunny in ")
+
+    assert second_status == caught.value.status_code == 500
+    server_message = second_body["error"]["message"]
+    assert server_message
+    assert caught.value.message.startswith(server_message)
