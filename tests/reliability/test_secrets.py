@@ -197,19 +197,6 @@ class _Recorder:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        if request.url.path.endswith("count_tokens"):
-            return httpx.Response(200, json={"input_tokens": 3})
-        if request.url.path.endswith("/v1/messages"):
-            message = {
-                "id": "msg_1",
-                "type": "message",
-                "role": "assistant",
-                "model": MODEL,
-                "content": [{"type": "text", "text": "2 + 3 = 5."}],
-                "stop_reason": "end_turn",
-                "usage": {"input_tokens": 4, "output_tokens": 3},
-            }
-            return httpx.Response(200, json=message)
         choice = {"index": 0, "message": {"role": "assistant", "content": "2 + 3 = 5."}}
         return httpx.Response(200, json={"id": "c", "model": MODEL, "choices": [choice]})
 
@@ -228,31 +215,55 @@ async def _close(clients: Any) -> None:
     await clients[1].aclose()
 
 
+def _bodies(requests: list[httpx.Request]) -> list[dict[str, Any]]:
+    return [json.loads(request.content) for request in requests]
+
+
 @pytest.mark.parametrize("api_format", ["openai", "anthropic"])
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-async def test_key_travels_in_headers_only(framework: str, api_format: str) -> None:
-    model, recorder, clients = _recorded(framework, "https://api.test/v7", api_format=api_format)
-    await ask(model, "invoke", "What is 2 + 3?")
-    await ask(model, "ainvoke", "What is 2 + 3?")
+async def test_key_travels_in_headers_only(
+    keyed_server: LocalServer, wired: Any, framework: str, api_format: str
+) -> None:
+    """Every call mode, streams included, against a server that checks the key."""
+    model, tally = wired(
+        framework,
+        api_key=SECRET,
+        base_url=keyed_server.base_url,
+        model=MODEL,
+        api_format=api_format,
+    )
+    for mode in MODES:
+        check_sum(await ask(model, mode, "What is 2 + 3?"), 2, 3)
+    sent = [False, False, True, True]  # whether each request asked for a stream
     if isinstance(model, ChatModelsLab):
         model.get_num_tokens("hello")  # the count_tokens endpoint
-    await _close(clients)
-    for request in recorder.requests:
+        sent.append(False)
+    assert [body.get("stream", False) for body in _bodies(tally.requests)] == sent
+    for request, body in zip(tally.requests, _bodies(tally.requests), strict=True):
         assert SECRET not in str(request.url)
         assert SECRET.encode() not in request.content
-        assert "key" not in json.loads(request.content)
+        assert "key" not in body
         assert request.headers["authorization"] == f"Bearer {SECRET}"
 
 
 @pytest.mark.parametrize("api_format", ["openai", "anthropic"])
-async def test_key_in_body_only_with_the_legacy_option(api_format: str) -> None:
-    model, recorder, clients = _recorded(
-        "langchain", "https://api.test/v7", api_format=api_format, key_in_body=True
+async def test_key_in_body_only_with_the_legacy_option(
+    keyed_server: LocalServer, wired: Any, api_format: str
+) -> None:
+    """``key_in_body=True`` (``ChatModelsLab`` only) adds it to every body, streams included."""
+    model, tally = wired(
+        "langchain",
+        api_key=SECRET,
+        base_url=keyed_server.base_url,
+        model=MODEL,
+        api_format=api_format,
+        key_in_body=True,
     )
-    await ask(model, "invoke", "What is 2 + 3?")
-    await _close(clients)
-    (request,) = recorder.requests
-    assert json.loads(request.content)["key"] == SECRET
+    for mode in MODES:
+        check_sum(await ask(model, mode, "What is 2 + 3?"), 2, 3)
+    bodies = _bodies(tally.requests)
+    assert [body.get("stream", False) for body in bodies] == [False, False, True, True]
+    assert [body["key"] for body in bodies] == [SECRET] * 4
 
 
 INSECURE = [
