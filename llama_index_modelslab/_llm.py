@@ -54,6 +54,8 @@ _CLIENT_SETTINGS = (
     "max_retries",
     "default_headers",
     "max_concurrency",
+    "key_in_body",
+    "allow_insecure_http",
 )
 
 
@@ -64,10 +66,9 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
     ``ReActAgent``, ``AgentWorkflow``). Context window, output size and capabilities come from
     the transport's model catalog and can each be overridden.
 
-    Assigning a connection setting (``api_key``, ``base_url``, ``timeout``,
-    ``connect_timeout``, ``max_retries``, ``max_concurrency``, ``default_headers``) closes the
-    transport clients built from the old values; the next call builds new ones. Assign a new
-    ``default_headers`` dict rather than mutating the current one, which goes unnoticed.
+    Assigning a connection setting (key, URL, timeouts, retries, budget, headers, the two
+    key options) closes the clients built from the old values; the next call builds new ones
+    (assign a new ``default_headers`` dict: changing the current one goes unnoticed).
 
     Example:
         ```python
@@ -109,6 +110,8 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
             and the async one of each event loop); more wait for a slot. ``None``:
             ``MODELSLAB_MAX_CONCURRENCY``, else 5; ``0``: unlimited.
         default_headers: Extra HTTP headers (not serialized: they may carry credentials).
+        key_in_body: Also send the key as ``"key"`` in JSON bodies (older ModelsLab style).
+        allow_insecure_http: Allow the key over plain ``http://`` to a non-loopback host.
         additional_kwargs: Extra request parameters sent with every call.
         stream_usage: Ask for token usage when streaming.
         http_client: An ``httpx.Client`` to send requests through (you close it).
@@ -132,6 +135,8 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
     max_retries: int = Field(default=2, ge=0)
     max_concurrency: int | None = Field(default=None, ge=0)
     default_headers: dict[str, str] | None = Field(default=None, exclude=True, repr=False)
+    key_in_body: bool = Field(default=False)
+    allow_insecure_http: bool = Field(default=False)
     additional_kwargs: dict[str, Any] = Field(default_factory=dict)
     stream_usage: bool = Field(default=True)
 

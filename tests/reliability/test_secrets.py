@@ -246,13 +246,14 @@ async def test_key_travels_in_headers_only(
         assert request.headers["authorization"] == f"Bearer {SECRET}"
 
 
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("api_format", ["openai", "anthropic"])
 async def test_key_in_body_only_with_the_legacy_option(
-    keyed_server: LocalServer, wired: Any, api_format: str
+    keyed_server: LocalServer, wired: Any, api_format: str, framework: str
 ) -> None:
-    """``key_in_body=True`` (``ChatModelsLab`` only) adds it to every body, streams included."""
+    """``key_in_body=True`` adds it to every body, streams included."""
     model, tally = wired(
-        "langchain",
+        framework,
         api_key=SECRET,
         base_url=keyed_server.base_url,
         model=MODEL,
