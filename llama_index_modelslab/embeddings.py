@@ -1,8 +1,9 @@
 """An offline, deterministic embedding for demos and tests of retrieval pipelines.
 
-ModelsLab's LLM API has no embedding endpoint, and real local embedding models need either a
-download from a model hub at run time or a deep-learning runtime of several gigabytes. For a
-pipeline that must run offline and fast, :class:`HashEmbedding` embeds text as a *feature
+ModelsLab's LLM API has no embedding endpoint, and real local embedding models need a model
+hub download at run time or a deep-learning runtime (CPU torch: ~1.5 GB installed; see
+``make local-embedding`` and ``docs/local-server.md``). For a pipeline that must run offline
+with no extra install, :class:`HashEmbedding` embeds text as a *feature
 hashing* bag of words and character n-grams: texts that share words get similar vectors, so
 retrieval ranks by lexical overlap (like a small BM25), not by meaning. Use a real embedding
 model for production retrieval.

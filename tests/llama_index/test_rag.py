@@ -1,7 +1,8 @@
 """A RAG pipeline end to end: VectorStoreIndex + query and chat engines on the local server.
 
-Embeddings come from :class:`HashEmbedding` (deterministic, offline): a real local embedding
-model would need a hub download or a multi-gigabyte deep-learning runtime, too heavy for CI.
+Embeddings come from :class:`HashEmbedding` (deterministic, offline, no extra install); RAG
+with a real embedding model (all-MiniLM-L6-v2 on CPU torch) is in the real-model tier,
+``tests_model/test_real_embedding.py``.
 Unlike core's ``MockEmbedding`` (one constant vector) it ranks documents by shared words, so
 retrieval is meaningful and these tests can fail when it is not.
 """
