@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +37,10 @@ from ._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    BadRequestError,
     ConfigurationError,
     MalformedResponseError,
+    UnprocessableEntityError,
 )
 from ._retry import decide_for_error
 from ._stream import deltas_from_completion
@@ -46,6 +49,10 @@ from ._types import JSON, ApiFormat, ChatRequest, ModelEntry
 __all__ = ["BaseClient", "Call", "translate_httpx_errors"]
 
 logger = logging.getLogger("modelslab_transport")
+
+# What a server says when it does not know OpenAI's ``stream_options`` (usage in a stream);
+# whether ModelsLab honours it is undocumented (research notes, contradiction 10).
+_STREAM_OPTIONS_REFUSED = re.compile(r"stream_options|include_usage", re.IGNORECASE)
 
 MODELS_PATH = "/v1/models"
 # The docs' OpenAI-SDK example (base URL + ``/models``) implies this path too; tried on 404.
@@ -145,6 +152,8 @@ class BaseClient:
         )
         self._random = random
         self._clock = clock
+        # Set once the server refused ``stream_options``: later streams go without it.
+        self._stream_options_refused = False
 
     @property
     def base_url(self) -> str:
@@ -185,6 +194,8 @@ class BaseClient:
             )
         if stream:  # a complete JSON answer to a stream request becomes a one-event stream
             parse = _compose(deltas_from_completion, parse)
+            if self._stream_options_refused:
+                body.pop("stream_options", None)
         return Call("POST", path, body, stream, api_format, self._config.call_timeout(timeout),
                     accepts, parse)  # fmt: skip
 
@@ -265,7 +276,13 @@ class BaseClient:
     # --------------------------------------------------------------------- retrying
 
     def _retry_delay(self, call: Call, attempt: int, error: APIError) -> float | None:
-        """Seconds to wait before the next attempt, or ``None`` to raise ``error``."""
+        """Seconds to wait before the next attempt, or ``None`` to raise ``error``.
+
+        A stream request refused because of ``stream_options`` is resent at once without it
+        (not counted as a retry): the answer then simply comes without usage.
+        """
+        if self._drop_refused_stream_options(call, error):
+            return 0.0
         delay = decide_for_error(
             attempt, self._config.max_retries, error, self._random, self._clock()
         )
@@ -275,6 +292,22 @@ class BaseClient:
                 call.method, call.path, delay, attempt + 1, self._config.max_retries, error,
             )  # fmt: skip
         return delay
+
+    def _drop_refused_stream_options(self, call: Call, error: APIError) -> bool:
+        body = call.body
+        if not (
+            isinstance(error, BadRequestError | UnprocessableEntityError)
+            and body is not None
+            and "stream_options" in body
+            and _STREAM_OPTIONS_REFUSED.search(str(error))
+        ):
+            return False
+        del body["stream_options"]  # the call's own body, built for it alone
+        self._stream_options_refused = True
+        logger.warning(
+            "The server refused stream_options (%s); streaming without usage from now on.", error
+        )
+        return True
 
 
 def _compose(outer: Callable[[Any], Any], inner: Callable[[Any], Any]) -> Callable[[Any], Any]:

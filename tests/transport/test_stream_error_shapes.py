@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from modelslab_transport import (
+    BadRequestError,
     MalformedResponseError,
     RateLimitError,
     ServerStreamError,
@@ -120,3 +121,29 @@ def test_long_lines_below_the_limit_still_decode() -> None:
     text = "y" * (2 * 1024 * 1024)
     events = decoder.feed(f"data: {text}".encode()) + decoder.feed(b"\n\n")
     assert [len(e.data) for e in events] == [len(text)]
+
+
+REFUSED = {"error": {"message": "Unrecognized request argument supplied: stream_options"}}
+
+
+@pytest.mark.parametrize("status", [400, 422])
+async def test_a_refused_stream_options_is_dropped_and_remembered(
+    api: MakeApi, status: int
+) -> None:
+    ok = sse(chunk("Hi", finish="stop"), "[DONE]")
+    facade = api(
+        httpx.Response(status, json=REFUSED), stream_response(ok), stream_response(ok),
+        max_retries=0,  # the second request is the same call without the option, not a retry
+    )  # fmt: skip
+    assert "".join(d.get("text", "") for d in await facade.stream()) == "Hi"
+    await facade.stream()
+    sent = facade.script.bodies
+    assert [("stream_options" in body) for body in sent] == [True, False, False]
+    assert facade.sleeps == [0.0]
+
+
+async def test_other_bad_requests_are_not_resent(api: MakeApi) -> None:
+    facade = api(httpx.Response(400, json={"error": {"message": "messages must not be empty"}}))
+    with pytest.raises(BadRequestError, match="must not be empty"):
+        await facade.stream()
+    assert len(facade.script.requests) == 1
