@@ -204,7 +204,8 @@ def parse_retry_after(
     """Return how long the server asked to wait, in seconds, or ``None``.
 
     Looks at the body's ``retry_after`` (seconds, ModelsLab's documented field), then
-    ``retry-after-ms``, then ``Retry-After`` (seconds or an HTTP date).
+    ``retry-after-ms``, then ``Retry-After`` (seconds or an HTTP date), then
+    ``X-RateLimit-Reset``. The retry policy caps any of them (60 s).
     """
     seconds = _body_retry_after(body)
     if seconds is not None:
@@ -217,9 +218,10 @@ def parse_retry_after(
             seconds = None
         if seconds is not None:
             return seconds
+    current = time.time() if now is None else now
     value = headers.get("retry-after")
     if not value:
-        return None
+        return _rate_limit_reset(headers.get("x-ratelimit-reset"), current)
     try:
         return _header_seconds(value)
     except ValueError:
@@ -228,8 +230,26 @@ def parse_retry_after(
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    current = time.time() if now is None else now
     return max(when.timestamp() - current, 0.0)
+
+
+def _rate_limit_reset(value: str | None, now: float) -> float | None:
+    """Seconds until ``X-RateLimit-Reset``, the last resort (research notes, contradiction 14).
+
+    Servers send it as seconds to wait, or as the epoch time of the reset in seconds or in
+    milliseconds; the size of the number tells which.
+    """
+    try:
+        number = float(value) if value else math.nan
+    except ValueError:
+        return None
+    if not math.isfinite(number) or number < 0:
+        return None
+    if number >= 1e12:  # epoch milliseconds
+        return max(number / 1000.0 - now, 0.0)
+    if number >= 1e9:  # epoch seconds
+        return max(number - now, 0.0)
+    return number
 
 
 def _class_for(status: int, message: str) -> type[APIStatusError]:

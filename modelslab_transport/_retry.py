@@ -6,8 +6,8 @@ other 4xx (a bad key or an empty balance does not fix itself), malformed answers
 after a stream was handed to the caller.
 
 Wait: what the server asked for (body ``retry_after``, ``retry-after-ms``, ``Retry-After``
-seconds or HTTP date), capped at 60 s; otherwise 0.5 s * 2**attempt capped at 8 s, reduced by
-up to 25 % jitter so that many clients do not retry in lockstep.
+seconds or HTTP date, ``X-RateLimit-Reset``), capped at 60 s; otherwise 0.5 s * 2**attempt
+capped at 8 s, reduced by up to 25 % jitter so that many clients do not retry in lockstep.
 """
 
 from __future__ import annotations

@@ -256,6 +256,12 @@ RETRY_AFTER = [
     pytest.param({}, {"retry-after-ms": "200", "Retry-After": "9"}, 0.2, id="ms-beats-seconds"),
     pytest.param({}, {"retry-after-ms": "x", "Retry-After": "9"}, 9.0, id="bad-ms-falls-back"),
     pytest.param({}, {}, None, id="none"),
+    pytest.param({}, {"X-RateLimit-Reset": "12"}, 12.0, id="reset-seconds"),
+    pytest.param({}, {"X-RateLimit-Reset": "1700000010"}, 10.0, id="reset-epoch"),
+    pytest.param({}, {"X-RateLimit-Reset": "1699999995000"}, 0.0, id="reset-epoch-ms-past"),
+    pytest.param({}, {"X-RateLimit-Reset": "1700000015500"}, 15.5, id="reset-epoch-ms"),
+    pytest.param({}, {"X-RateLimit-Reset": "later"}, None, id="reset-garbage"),
+    pytest.param({}, {"X-RateLimit-Reset": "12", "Retry-After": "3"}, 3.0, id="retry-after-wins"),
 ]
 
 
