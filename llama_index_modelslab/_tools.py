@@ -61,7 +61,8 @@ def prepare_chat_with_tools(
     """Build the ``chat`` keyword arguments for a tool-calling turn.
 
     The caller's history list is copied, never appended to. Without tools no ``tool_choice``
-    is sent, so structured-output and plain paths never carry a forced choice.
+    is sent, so structured-output and plain paths never carry a forced choice. One tool that
+    must be called once (parallel calls off) is named rather than sent as ``"required"``.
     """
     messages = list(chat_history or [])
     if isinstance(user_msg, str):
@@ -71,6 +72,15 @@ def prepare_chat_with_tools(
     out: dict[str, Any] = {"messages": messages}
     if tools:
         out["tools"] = [tool_spec(t, strict) for t in tools]
+        if (
+            tool_choice is None
+            and tool_required
+            and len(tools) == 1
+            and not allow_parallel_tool_calls
+        ):
+            # "Exactly one call, of the only tool" (structured output's case) said by name: the
+            # same request, and servers without "required" (llama.cpp's) honour a named tool.
+            tool_choice = tools[0].metadata.get_name()
         out["tool_choice"] = resolve_tool_choice(tool_choice, tool_required)
         out["parallel_tool_calls"] = allow_parallel_tool_calls
     return out

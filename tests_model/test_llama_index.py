@@ -153,27 +153,49 @@ def test_json_mode(make_index_llm: LLMFactory, recorder: Recorder) -> None:
     assert response.additional_kwargs["prompt_tokens"] > 0
 
 
-def test_structured_predict_default_route_is_refused_by_this_server(
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_structured_predict_default_route(
+    make_index_llm: LLMFactory, recorder: Recorder, mode: str
+) -> None:
+    """``structured_predict`` as a user calls it: one tool, one call required, by name.
+
+    Core's ``FunctionCallingProgram`` asks for a required call of its one tool with parallel
+    calls off; the adapter names that tool in ``tool_choice`` (the same request as
+    ``"required"``), which this server honours (next test: it refuses ``"required"``).
+    """
+    llm = recorded_llm(make_index_llm, recorder)
+    if mode == "sync":
+        result = llm.structured_predict(Cat, CAT_PROMPT, text=CAT_TEXT)
+    else:
+        result = await llm.astructured_predict(Cat, CAT_PROMPT, text=CAT_TEXT)
+    assert isinstance(result, Cat)
+    [request] = recorder.requests
+    assert request["tool_choice"] == {"type": "function", "function": {"name": "Cat"}}
+    [(status, answer)] = recorder.answers
+    assert status == 200
+    [call] = answer["choices"][0]["message"]["tool_calls"]
+    assert strict_cat(call["function"]["arguments"]) == result
+
+
+def test_required_tool_choice_is_refused_by_this_server(
     make_index_llm: LLMFactory, recorder: Recorder
 ) -> None:
     """Deviation: ``tool_choice: "required"`` is answered with HTTP 500 and an empty message.
 
-    ``structured_predict``'s default route is core's ``FunctionCallingProgram`` with
-    ``tool_required=True``, which the adapter sends as ``"required"`` (the protocol's way to
-    demand a call); this server only accepts ``auto`` or a tool named in ``tool_choice``.
-    Decision: not worked around in the adapter. The caller gets the typed 500 and can force
-    the tool by name (next test) or use ``structured_output_method="json_mode"``.
+    The adapter still sends ``"required"`` where naming a tool would not mean the same (here:
+    parallel calls allowed). Decision: not worked around; the caller gets the typed 500.
     """
     llm = recorded_llm(make_index_llm, recorder)
+    tool = FunctionTool.from_defaults(fn=get_weather)
     with pytest.raises(InternalServerError) as caught:
-        llm.structured_predict(Cat, CAT_PROMPT, text=CAT_TEXT)
+        llm.chat_with_tools(
+            [tool], user_msg="Weather in Paris?", tool_required=True, allow_parallel_tool_calls=True
+        )
     [request] = recorder.requests
     assert request["tool_choice"] == "required"
-    assert [t["function"]["name"] for t in request["tools"]] == ["Cat"]
     [(status, body)] = recorder.answers
     assert status == caught.value.status_code == 500
     assert caught.value.body == body
-    assert caught.value.message.startswith(body["error"]["message"])  # empty from this server
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

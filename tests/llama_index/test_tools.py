@@ -23,6 +23,7 @@ def add(a: int, b: int) -> int:
 
 
 ADD = FunctionTool.from_defaults(fn=add)
+SUB = FunctionTool.from_defaults(fn=lambda a, b: a - b, name="sub", description="Subtract.")
 
 
 def test_tool_spec_is_openai_shaped() -> None:
@@ -70,6 +71,24 @@ def test_prepare_copies_history_and_sets_tool_fields() -> None:
     assert out["tool_choice"] == "required"
     assert out["parallel_tool_calls"] is True
     assert [t["function"]["name"] for t in out["tools"]] == ["add"]
+
+
+@pytest.mark.parametrize(
+    ("tools", "parallel", "expected"),
+    [
+        ([ADD], False, {"type": "function", "function": {"name": "add"}}),
+        ([ADD], True, "required"),  # several calls allowed: not the same as naming the tool
+        ([ADD, SUB], False, "required"),  # a choice between tools stays the model's
+    ],
+)
+def test_one_required_tool_without_parallel_calls_is_named(
+    tools: list[Any], parallel: bool, expected: Any
+) -> None:
+    out = prepare_chat_with_tools(
+        tools, "x", None, allow_parallel_tool_calls=parallel, tool_required=True,
+        tool_choice=None, strict=None,
+    )  # fmt: skip
+    assert out["tool_choice"] == expected
 
 
 def test_prepare_without_tools_sends_no_tool_choice() -> None:
