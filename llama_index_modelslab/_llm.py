@@ -391,9 +391,8 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
     def estimate_cost(self, response: ChatResponse | CompletionResponse) -> float | None:
         """Dollar cost of a response from its token usage and the catalog's prices.
 
-        The cost stored with the response when it was made is returned as is; otherwise it
-        is computed from the usage in ``additional_kwargs`` or ``raw``, priced for the model
-        the response names (if the catalog prices it) or else for ``model``.
+        The cost stored with the response is returned as is; otherwise the usage in
+        ``additional_kwargs`` or ``raw`` is priced for the model the response names, or ``model``.
 
         Returns:
             The cost, or ``None`` when the usage or the model's prices are unknown.

@@ -197,25 +197,19 @@ def _fault_body(spec: _faults.FaultSpec) -> Response:
             "application/json",
             dumps({"status": "error", "messege": message}).encode(),
         ),
-        "processing": (
-            "application/json",
-            dumps(
-                {
-                    "status": "processing",
-                    "id": 1001,
-                    "eta": 10,
-                    "message": message,
-                    "fetch_result": f"{API_PREFIX}/fetch/1001",
-                    "future_links": [],
-                }
-            ).encode(),
-        ),
+        "processing": ("application/json", dumps(_processing(message)).encode()),
         "wrong-content-type": ("text/html", b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
         "malformed-json": ("application/json", b'{"id": "chatcmpl-broken", "choices": ['),
         "empty-body": ("application/json", b""),
     }
     media, content = bodies[spec.name]
     return Response(content, 200, media_type=media)
+
+
+def _processing(message: str) -> dict[str, Any]:
+    fetch = f"{API_PREFIX}/fetch/1001"
+    return {"status": "processing", "id": 1001, "eta": 10, "message": message,
+            "fetch_result": fetch, "future_links": []}  # fmt: skip
 
 
 def _stream_error(fmt: Format, message: str) -> bytes:
