@@ -9,11 +9,13 @@ adds values after the prompt's, and free-text fields take the evidence sentence 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import deque
 from typing import Any
 
 from . import _text
+from ._pattern import example_for
 
 JSON = dict[str, Any]
 
@@ -145,7 +147,24 @@ class SchemaFiller:
                 continue
             sub_schema = sub if isinstance(sub, dict) else {}
             result[key] = self.value(sub_schema, key, str(sub_schema.get("description", "")))
+        self._more_properties(schema, result)
         return result
+
+    def _more_properties(self, schema: JSON, result: JSON) -> None:
+        """Reach ``minProperties``: optional properties first, then made-up keys if allowed."""
+        wanted = int(schema.get("minProperties", 0))
+        properties: JSON = schema.get("properties") or {}
+        for key, sub in properties.items():
+            if len(result) >= wanted:
+                return
+            if key not in result:
+                sub_schema = sub if isinstance(sub, dict) else {}
+                result[key] = self.value(sub_schema, key, str(sub_schema.get("description", "")))
+        extra = schema.get("additionalProperties")
+        extra_schema: JSON = extra if isinstance(extra, dict) else {}
+        while len(result) < wanted and extra is not False:
+            key = f"key_{len(result) + 1}"
+            result[key] = self.value(extra_schema, key, "")
 
     def _array(self, schema: JSON, name: str, description: str) -> list[Any]:
         items = schema.get("items")
@@ -155,7 +174,12 @@ class SchemaFiller:
             listed = self._listed_phrases()
             if len(listed) > 1:
                 return listed[: schema.get("maxItems", len(listed))]
-        return [self.value(item_schema, name, description) for _ in range(count)]
+        unique = bool(schema.get("uniqueItems"))
+        options = self.resolve(item_schema).get("enum")
+        if unique and isinstance(options, list) and len(options) >= count:
+            return list(options[:count])  # distinct by construction
+        values = [self.value(item_schema, name, description) for _ in range(count)]
+        return _distinct(values) if unique else values
 
     def _wanted(self, key: str, sub: Any) -> bool:
         """Whether an optional property should be filled: mentioned and not negated."""
@@ -225,7 +249,12 @@ class SchemaFiller:
         min_len = int(schema.get("minLength", 0))
         value = value.ljust(min_len, ".") if len(value) < min_len else value
         max_len = schema.get("maxLength")
-        return value[: int(max_len)] if isinstance(max_len, int) else value
+        value = value[: int(max_len)] if isinstance(max_len, int) else value
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and not _matches(pattern, value):
+            # The prompt's words do not fit the pattern: the pattern's own shortest example.
+            value = example_for(pattern) or value
+        return value
 
     def _semantic(self, name: str, description: str) -> str | None:
         """A phrase that suits what the field is about, judged from its name and description."""
@@ -308,7 +337,38 @@ def _clip(value: float, schema: JSON, *, integer: bool) -> float:
         value = float(schema["exclusiveMinimum"]) + step
     if "exclusiveMaximum" in schema and value >= float(schema["exclusiveMaximum"]):
         value = float(schema["exclusiveMaximum"]) - step
+    step_of = schema.get("multipleOf")
+    if isinstance(step_of, int | float) and step_of > 0:
+        # The nearest multiple inside the bounds: up from the value, else down.
+        up = math.ceil(value / step_of) * step_of
+        value = (
+            up
+            if "maximum" not in schema or up <= float(schema["maximum"])
+            else (math.floor(value / step_of) * step_of)
+        )
+        value = round(value, 10)  # 0.1 * 3 is 0.30000000000000004
     return value
+
+
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:
+        return True  # a pattern Python cannot read: nothing to hold the value to
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    """Make repeated items distinct (``uniqueItems``): numbers count up, strings get a suffix."""
+    out: list[Any] = []
+    for value in values:
+        candidate, n = value, 1
+        while candidate in out:
+            n += 1
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                break  # nothing sensible to vary: keep the repeat
+            candidate = value + n - 1 if not isinstance(value, str) else f"{value} {n}"
+        out.append(candidate)
+    return out
 
 
 def _merge(a: JSON, b: JSON) -> JSON:
