@@ -275,6 +275,13 @@ class AsyncModelsLabClient(BaseClient):
                 await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def _open_stream(self, call: Call) -> AsyncStream:
+        """Send a stream call; the answer's events are read as the stream is iterated."""
+        response, preloaded, slot = await self._execute(call)
+        secret = self._config.secret()
+        parser = StreamParser(call.api_format)
+        return AsyncStream(response, parser, preloaded, secret=secret, slot=slot)
+
     # ---------------------------------------------------------------- public calls
 
     async def chat(
@@ -302,10 +309,7 @@ class AsyncModelsLabClient(BaseClient):
         a server that ignores ``stream`` and answers with one JSON body yields a one-event
         stream.
         """
-        call = self._chat_call(request, api_format, True, timeout)
-        response, preloaded, slot = await self._execute(call)
-        secret = self._config.secret()
-        return AsyncStream(response, StreamParser(api_format), preloaded, secret=secret, slot=slot)
+        return await self._open_stream(self._chat_call(request, api_format, True, timeout))
 
     async def messages(
         self,
@@ -324,10 +328,7 @@ class AsyncModelsLabClient(BaseClient):
         timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
     ) -> AsyncStream:
         """Stream an Anthropic-shaped Messages body (see ``ModelsLabClient.messages``)."""
-        call = self._messages_call(body, True, timeout)
-        response, preloaded, slot = await self._execute(call)
-        secret = self._config.secret()
-        return AsyncStream(response, StreamParser("anthropic"), preloaded, secret=secret, slot=slot)
+        return await self._open_stream(self._messages_call(body, True, timeout))
 
     async def count_tokens(self, request: ChatRequest) -> int:
         """Count the input tokens of ``request`` (``POST /v1/messages/count_tokens``)."""

@@ -192,21 +192,31 @@ class BaseClient:
             raise ConfigurationError(
                 f"api_format must be 'openai' or 'anthropic', got {api_format!r}."
             )
-        if stream:  # a complete JSON answer to a stream request becomes a one-event stream
-            parse = _compose(deltas_from_completion, parse)
-            if self._stream_options_refused:
-                body.pop("stream_options", None)
-        return Call("POST", path, body, stream, api_format, self._config.call_timeout(timeout),
-                    accepts, parse)  # fmt: skip
+        if stream and self._stream_options_refused:
+            body.pop("stream_options", None)
+        return self._answer_call(path, body, stream, api_format, timeout, accepts, parse)
 
     def _messages_call(self, body: JSON, stream: bool, timeout: float | None) -> Call:
         """A call with a Messages body written in Anthropic's shape (sent nearly as is)."""
         native = _anthropic_request.native_body(body, stream=stream)
-        parse: Callable[[Any], Any] = _anthropic.parse_message
-        if stream:
+        return self._answer_call(_anthropic_request.PATH, native, stream, "anthropic", timeout,
+                                 _anthropic.is_message, _anthropic.parse_message)  # fmt: skip
+
+    def _answer_call(
+        self,
+        path: str,
+        body: JSON,
+        stream: bool,
+        api_format: ApiFormat,
+        timeout: float | None,
+        accepts: Callable[[Any], bool],
+        parse: Callable[[Any], Any],
+    ) -> Call:
+        """A call answered with a completion (or, when ``stream``, an event stream)."""
+        if stream:  # a complete JSON answer to a stream request becomes a one-event stream
             parse = _compose(deltas_from_completion, parse)
-        return Call("POST", _anthropic_request.PATH, native, stream, "anthropic",
-                    self._config.call_timeout(timeout), _anthropic.is_message, parse)  # fmt: skip
+        return Call("POST", path, body, stream, api_format, self._config.call_timeout(timeout),
+                    accepts, parse)  # fmt: skip
 
     def _count_call(self, request: ChatRequest) -> Call:
         body = _anthropic_request.build_count_body(request)

@@ -248,6 +248,12 @@ class ModelsLabClient(BaseClient):
                 self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _open_stream(self, call: Call) -> Stream:
+        """Send a stream call; the answer's events are read as the stream is iterated."""
+        response, preloaded, slot = self._execute(call)
+        secret = self._config.secret()
+        return Stream(response, StreamParser(call.api_format), preloaded, secret=secret, slot=slot)
+
     # ---------------------------------------------------------------- public calls
 
     def chat(
@@ -286,10 +292,7 @@ class ModelsLabClient(BaseClient):
         stream.
         Arguments and errors as for :meth:`chat`.
         """
-        call = self._chat_call(request, api_format, True, timeout)
-        response, preloaded, slot = self._execute(call)
-        secret = self._config.secret()
-        return Stream(response, StreamParser(api_format), preloaded, secret=secret, slot=slot)
+        return self._open_stream(self._chat_call(request, api_format, True, timeout))
 
     def messages(self, body: JSON, *, timeout: float | None = None) -> Completion:
         """Send a request written in Anthropic's Messages shape to ``/v1/messages``.
@@ -304,9 +307,7 @@ class ModelsLabClient(BaseClient):
 
     def stream_messages(self, body: JSON, *, timeout: float | None = None) -> Stream:
         """Stream a request written in Anthropic's Messages shape (see :meth:`messages`)."""
-        response, preloaded, slot = self._execute(self._messages_call(body, True, timeout))
-        secret = self._config.secret()
-        return Stream(response, StreamParser("anthropic"), preloaded, secret=secret, slot=slot)
+        return self._open_stream(self._messages_call(body, True, timeout))
 
     def count_tokens(self, request: ChatRequest) -> int:
         """Count the input tokens of ``request`` (``POST /v1/messages/count_tokens``)."""
