@@ -160,22 +160,12 @@ def llama_server() -> Iterator[LlamaServer]:
                 proc.wait(timeout=10)
 
 
-@pytest.fixture
-def chat_model(llama_server: LlamaServer) -> Iterator[Callable[..., ChatModelsLab]]:
-    """Build ``ChatModelsLab`` models on the llama.cpp server; closed afterwards."""
-    made: list[ChatModelsLab] = []
+def _closing_factory(cls: Any, defaults: dict[str, Any]) -> Iterator[Callable[..., Any]]:
+    """Yield a factory of ``cls(**defaults, **overrides)``; close every model made afterwards."""
+    made: list[Any] = []
 
-    def factory(**kwargs: Any) -> ChatModelsLab:
-        settings: dict[str, Any] = {
-            "model": MODEL,
-            "api_key": llama_server.api_key,
-            "base_url": llama_server.base_url,
-            "temperature": 0,
-            "max_tokens": MAX_TOKENS,
-            # The server answers bad requests with 500: no retries, so a failure is quick.
-            "max_retries": 0,
-        }
-        model = ChatModelsLab(**{**settings, **kwargs})
+    def factory(**kwargs: Any) -> Any:
+        model = cls(**{**defaults, **kwargs})
         made.append(model)
         return model
 
@@ -184,28 +174,29 @@ def chat_model(llama_server: LlamaServer) -> Iterator[Callable[..., ChatModelsLa
         model.close()
 
 
+def _defaults(server: LlamaServer) -> dict[str, Any]:
+    return {
+        "model": MODEL,
+        "api_key": server.api_key,
+        "base_url": server.base_url,
+        "temperature": 0,
+        "max_tokens": MAX_TOKENS,
+        # The server answers bad requests with 500: no retries, so a failure is quick.
+        "max_retries": 0,
+    }
+
+
+@pytest.fixture
+def chat_model(llama_server: LlamaServer) -> Iterator[Callable[..., ChatModelsLab]]:
+    """Build ``ChatModelsLab`` models on the llama.cpp server; closed afterwards."""
+    yield from _closing_factory(ChatModelsLab, _defaults(llama_server))
+
+
 @pytest.fixture
 def make_index_llm(llama_server: LlamaServer) -> Iterator[Callable[..., ModelsLabLLM]]:
     """Build ``ModelsLabLLM`` instances on the llama.cpp server; closed afterwards."""
-    made: list[ModelsLabLLM] = []
-
-    def factory(**kwargs: Any) -> ModelsLabLLM:
-        settings: dict[str, Any] = {
-            "model": MODEL,
-            "api_key": llama_server.api_key,
-            "base_url": llama_server.base_url,
-            "temperature": 0,
-            "max_tokens": MAX_TOKENS,
-            "context_window": 4096,
-            "max_retries": 0,
-        }
-        llm = ModelsLabLLM(**{**settings, **kwargs})
-        made.append(llm)
-        return llm
-
-    yield factory
-    for llm in made:
-        llm.close()
+    defaults = {**_defaults(llama_server), "context_window": 4096}
+    yield from _closing_factory(ModelsLabLLM, defaults)
 
 
 @pytest.fixture
