@@ -136,7 +136,12 @@ def _extra_choices(completion: Completion) -> list[Completion]:
         msg = choice.get("message") if isinstance(choice, dict) else None
         if not isinstance(msg, dict):
             continue
-        calls = [_wire_call(c) for c in msg.get("tool_calls") or [] if isinstance(c, dict)]
+        wire_calls = msg.get("tool_calls")
+        calls = (
+            [_wire_call(c) for c in wire_calls if isinstance(c, dict)]
+            if isinstance(wire_calls, list)
+            else []
+        )
         reasoning = msg.get("reasoning_content") or msg.get("reasoning")
         out.append(
             Completion(

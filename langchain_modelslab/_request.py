@@ -48,7 +48,7 @@ REQUEST_KEYS = frozenset(
     }
 )
 # Call arguments that steer the call itself rather than the request body.
-CALL_OPTIONS = frozenset({"api_format", "timeout", "stream", "extra_body"})
+CALL_OPTIONS = frozenset({"api_format", "timeout", "deadline", "stream", "extra_body"})
 # Tracing-only arguments LangChain normally strips itself; never send them.
 _TRACING = frozenset({"ls_structured_output_format", "structured_output_format"})
 # Only meaningful together with tools; a bare tool_choice is rejected by the API.

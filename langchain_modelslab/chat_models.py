@@ -139,8 +139,8 @@ class ChatModelsLab(ConnectedChatModel):
 
     def _prepare(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> tuple[ChatRequest, ApiFormat, float | None]:
-        """The request, endpoint and per-call timeout for one call (no I/O)."""
+    ) -> tuple[ChatRequest, dict[str, Any]]:
+        """The request, and the transport's per-call options (endpoint, timeout, deadline)."""
         settings = {"model": self.model, "stream_usage": self.stream_usage, **self._settings()}
         if stop is not None:
             kwargs = {**kwargs, "stop": stop}
@@ -150,7 +150,12 @@ class ChatModelsLab(ConnectedChatModel):
         request = build_request(
             settings, kwargs, wire, {**self.model_kwargs, **(self.extra_body or {})}
         )
-        return request, kwargs.get("api_format", self.api_format), kwargs.get("timeout")
+        options = {
+            "api_format": kwargs.get("api_format", self.api_format),
+            "timeout": kwargs.get("timeout"),
+            "deadline": kwargs.get("deadline"),
+        }
+        return request, options
 
     # ------------------------------------------------------------------ generation
 
@@ -161,9 +166,9 @@ class ChatModelsLab(ConnectedChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request, api_format, timeout = self._prepare(messages, stop, kwargs)
+        request, options = self._prepare(messages, stop, kwargs)
         with translated():
-            completion = self._client().chat(request, api_format=api_format, timeout=timeout)
+            completion = self._client().chat(request, **options)
         return completion_to_result(completion, model=request["model"])
 
     async def _agenerate(
@@ -173,10 +178,10 @@ class ChatModelsLab(ConnectedChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request, api_format, timeout = self._prepare(messages, stop, kwargs)
+        request, options = self._prepare(messages, stop, kwargs)
         with translated():
             client = await self._aclient()
-            completion = await client.chat(request, api_format=api_format, timeout=timeout)
+            completion = await client.chat(request, **options)
         return completion_to_result(completion, model=request["model"])
 
     def _stream(
@@ -186,10 +191,10 @@ class ChatModelsLab(ConnectedChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request, api_format, timeout = self._prepare(messages, stop, kwargs)
+        request, options = self._prepare(messages, stop, kwargs)
         state = StreamState.for_request(request, v1=self.output_version == "v1")
         with translated():
-            stream = self._client().stream_chat(request, api_format=api_format, timeout=timeout)
+            stream = self._client().stream_chat(request, **options)
             with stream:
                 for delta in stream:
                     chunk = delta_to_chunk(delta, state)
@@ -205,11 +210,11 @@ class ChatModelsLab(ConnectedChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request, api_format, timeout = self._prepare(messages, stop, kwargs)
+        request, options = self._prepare(messages, stop, kwargs)
         state = StreamState.for_request(request, v1=self.output_version == "v1")
         with translated():
             client = await self._aclient()
-            stream = await client.stream_chat(request, api_format=api_format, timeout=timeout)
+            stream = await client.stream_chat(request, **options)
             try:
                 async for delta in stream:
                     chunk = delta_to_chunk(delta, state)

@@ -55,7 +55,7 @@ _REQUEST_KEYS = frozenset(ChatRequest.__required_keys__ | ChatRequest.__optional
 }
 # Keyword arguments that steer LlamaIndex or the transport, never sent in the body.
 _NOT_SENT = frozenset(
-    {"tool_required", "allow_parallel_tool_calls", "verbose", "formatted", "timeout"}
+    {"tool_required", "allow_parallel_tool_calls", "verbose", "formatted", "timeout", "deadline"}
 )
 
 

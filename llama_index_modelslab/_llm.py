@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,15 +24,14 @@ from llama_index.core.llms.llm import ToolSelection
 from modelslab_transport import (
     DEFAULT_MODEL,
     ApiFormat,
-    AsyncModelsLabClient,
     ChatRequest,
-    ModelsLabClient,
+    ClientCache,
+    ClientOwner,
     default_max_tokens,
     get_model_info,
 )
 from modelslab_transport import context_window as catalog_context_window
 
-from ._clients import ClientPool
 from ._convert import build_request, to_wire_messages
 from ._responses import chat_to_completion_response, completion_to_chat_response, response_cost
 from ._stream import StreamAccumulator, adrain, drain
@@ -45,21 +43,7 @@ if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
 
-# The fields the transport clients are built from (assigning one rebuilds them).
-_CLIENT_SETTINGS = (
-    "api_key",
-    "base_url",
-    "timeout",
-    "connect_timeout",
-    "max_retries",
-    "default_headers",
-    "max_concurrency",
-    "key_in_body",
-    "allow_insecure_http",
-)
-
-
-class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
+class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
     """ModelsLab's LLM API (``/api/v7/llm``) for LlamaIndex: chat, tools, vision, streaming.
 
     Works as ``Settings.llm`` and in query engines, chat engines and agents (``FunctionAgent``,
@@ -106,6 +90,9 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
         timeout: Read timeout in seconds, also between streamed chunks.
         connect_timeout: Connect timeout in seconds.
         max_retries: Retries for failed requests (never once a stream has started).
+        deadline: Seconds one call may take in all (every attempt, retry waits, reading a
+            slow answer; for a stream, until its first event); ``None``: no overall bound.
+            Per call: ``llm.chat(messages, deadline=5)``.
         max_concurrency: Most requests in flight at once per transport client (the sync one,
             and the async one of each event loop); more wait for a slot. ``None``:
             ``MODELSLAB_MAX_CONCURRENCY``, else 5; ``0``: unlimited.
@@ -134,13 +121,14 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
     connect_timeout: float | None = Field(default=None, gt=0)
     max_retries: int = Field(default=2, ge=0)
     max_concurrency: int | None = Field(default=None, ge=0)
+    deadline: float | None = Field(default=None, gt=0)
     default_headers: dict[str, str] | None = Field(default=None, exclude=True, repr=False)
     key_in_body: bool = Field(default=False)
     allow_insecure_http: bool = Field(default=False)
     additional_kwargs: dict[str, Any] = Field(default_factory=dict)
     stream_usage: bool = Field(default=True)
 
-    _clients: ClientPool = PrivateAttr()
+    _clients: ClientCache = PrivateAttr()
 
     def __init__(
         self,
@@ -150,28 +138,7 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
         **data: Any,
     ) -> None:
         super().__init__(**data)
-        self._clients = ClientPool(http_client, async_http_client)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "api_key" and isinstance(value, str):
-            value = SecretStr(value)  # as validation does at construction: never a plain str
-        super().__setattr__(name, value)
-        # Clients are built once from these settings, so a change must rebuild them; checked
-        # on assignment only, never per call.
-        if name in _CLIENT_SETTINGS:
-            self._clients.reset()
-
-    def __copy__(self) -> ModelsLabLLM:
-        # pydantic's shallow copy would share the connection pool; a copy gets its own.
-        clone = super().__copy__()
-        clone._clients = copy.copy(self._clients)
-        return clone
-
-    def __getstate__(self) -> dict[Any, Any]:
-        # A key must not be written into a pickle; without one, the transport falls back to
-        # MODELSLAB_API_KEY when the unpickled LLM makes its first call.
-        state = super().__getstate__()
-        return {**state, "__dict__": {**state["__dict__"], "api_key": None}}
+        self._clients = ClientCache(http_client, async_http_client)
 
     @classmethod
     def class_name(cls) -> str:
@@ -193,43 +160,8 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
             system_role=MessageRole.SYSTEM,
         )
 
-    # ------------------------------------------------------------------- lifecycle
-
-    def _client_settings(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _CLIENT_SETTINGS}
-
-    def close(self) -> None:
-        """Close the sync HTTP client this instance created (injected clients stay open)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close the async HTTP client of the running event loop.
-
-        Not required with ``asyncio.run``: each loop's client is closed when the loop shuts
-        down.
-        """
-        await self._clients.aclose()
-
-    def __enter__(self) -> ModelsLabLLM:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    async def __aenter__(self) -> ModelsLabLLM:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
     def _json_mode_available(self) -> bool:
         return self.api_format == "openai"
-
-    def _sync_client(self) -> ModelsLabClient:
-        return self._clients.sync(self._client_settings)
-
-    async def _async_client(self) -> AsyncModelsLabClient:
-        return await self._clients.async_(self._client_settings)
 
     # -------------------------------------------------------------------- requests
 
@@ -238,9 +170,10 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
     ) -> tuple[ChatRequest, dict[str, Any]]:
         """The request, and the transport's per-call options (endpoint family, timeout)."""
         options: dict[str, Any] = {"api_format": self.api_format}
-        # ``timeout`` is a per-call transport setting (build_request never sends it).
-        if kwargs.get("timeout") is not None:
-            options["timeout"] = kwargs["timeout"]
+        # ``timeout`` and ``deadline`` are per-call transport settings (never sent).
+        for name in ("timeout", "deadline"):
+            if kwargs.get(name) is not None:
+                options[name] = kwargs[name]
         defaults: dict[str, Any] = {
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
@@ -258,26 +191,26 @@ class ModelsLabLLM(StructuredOutputLLM, FunctionCallingLLM):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request, options = self._request(messages, kwargs)
-        completion = self._sync_client().chat(request, **options)
+        completion = self._client().chat(request, **options)
         return completion_to_chat_response(self.model, completion)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request, options = self._request(messages, kwargs)
-        client = await self._async_client()
+        client = await self._aclient()
         completion = await client.chat(request, **options)
         return completion_to_chat_response(self.model, completion)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         # The request is sent here, not on first iteration, so HTTP errors surface at call time.
         request, options = self._request(messages, kwargs, stream=True)
-        stream = self._sync_client().stream_chat(request, **options)
+        stream = self._client().stream_chat(request, **options)
         return drain(stream, StreamAccumulator(self.model))
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         request, options = self._request(messages, kwargs, stream=True)
-        client = await self._async_client()
+        client = await self._aclient()
         stream = await client.stream_chat(request, **options)
         return adrain(stream, StreamAccumulator(self.model))
 

@@ -44,7 +44,7 @@ from ._errors import (
     StreamTruncatedError,
     UnprocessableEntityError,
 )
-from ._lifecycle import ClientCache
+from ._lifecycle import CLIENT_SETTINGS, ClientCache, ClientOwner, without_fields
 from ._limit import DEFAULT_MAX_CONCURRENCY
 from ._types import (
     JSON,
@@ -68,6 +68,7 @@ from ._types import (
 )
 
 __all__ = [
+    "CLIENT_SETTINGS",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_MODEL",
@@ -84,6 +85,7 @@ __all__ = [
     "ChatMessage",
     "ChatRequest",
     "ClientCache",
+    "ClientOwner",
     "Completion",
     "ConfigurationError",
     "ConflictError",
@@ -123,4 +125,5 @@ __all__ = [
     "get_model_info",
     "list_catalog",
     "register_model",
+    "without_fields",
 ]

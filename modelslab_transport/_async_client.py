@@ -14,10 +14,17 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from ._base import DRAIN_LIMIT, MODELS_FALLBACK_PATH, BaseClient, Call, translate_httpx_errors
+from ._base import (
+    MODELS_FALLBACK_PATH,
+    BaseClient,
+    Call,
+    deadline_error,
+    translate_httpx_errors,
+)
 from ._error_map import request_id_from
 from ._errors import APIError, ConfigurationError, NotFoundError, scrub
 from ._limit import AsyncLimiter, Slot, pool_limits
+from ._reuse import DRAIN_GRACE, DRAIN_LIMIT, rest_is_buffered
 from ._stream import StreamParser
 from ._types import JSON, ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
 
@@ -35,18 +42,89 @@ def _close_abandoned(response: httpx.Response) -> None:
         task.add_done_callback(_CLOSING.discard)
 
 
-async def _drain(chunks: AsyncIterator[bytes]) -> None:
-    """Read what follows the end marker so the connection can go back to the pool.
+async def _close_at_loop_shutdown(http: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await http.aclose()
 
-    The answer is complete by now: a failure here (or a body that keeps going) only costs
-    the connection, never the answer.
+
+async def _drain(chunks: AsyncIterator[bytes], response: httpx.Response) -> None:
+    """Read the end of the body after the end marker, if it comes at once (see sync ``_drain``).
+
+    All reads together may wait :data:`DRAIN_GRACE` at most; one cut short by that limit leaves the
+    connection half-read, and closing the response then drops it from the pool.
     """
-    with contextlib.suppress(httpx.HTTPError):
-        drained = 0
-        async for rest in chunks:
+    # asyncio.TimeoutError: on Python 3.10 not yet the builtin TimeoutError.
+    with contextlib.suppress(httpx.HTTPError, asyncio.TimeoutError):
+        drained, until = 0, time.monotonic() + DRAIN_GRACE
+        while drained <= DRAIN_LIMIT:
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            if rest_is_buffered(response):  # the common case: no timer needed
+                rest = await anext(chunks, None)
+            else:
+                rest = await asyncio.wait_for(anext(chunks, None), left)
+            if rest is None:
+                return
             drained += len(rest)
-            if drained > DRAIN_LIMIT:
+
+
+async def _read_body(response: httpx.Response, call: Call, until: float | None) -> bytes:
+    """The whole body; with a deadline, checked as each piece arrives (see the sync one)."""
+    if until is None:
+        return await response.aread()
+    pieces = []
+    async for piece in response.aiter_bytes():
+        pieces.append(piece)
+        if time.monotonic() > until:
+            raise deadline_error(call, "while reading the answer")
+    return b"".join(pieces)
+
+
+async def _iterate(
+    response: httpx.Response,
+    parser: StreamParser,
+    preloaded: list[StreamDelta] | None,
+    secret: str | None,
+    slot: Slot,
+    first_event_by: tuple[float, Call] | None,
+) -> AsyncGenerator[StreamDelta, None]:
+    # A function, not a method: see the sync ``_iterate`` (no stream <-> generator cycle).
+    try:
+        if preloaded is not None:
+            for delta in preloaded:
+                yield delta
+            return
+        chunks = response.aiter_bytes()
+        while not parser.done:
+            with translate_httpx_errors(before_response=False):
+                chunk = await anext(chunks, None)
+            if chunk is None:
                 break
+            deltas = parser.feed(chunk)
+            if first_event_by is not None:  # the call's deadline runs until the first event
+                if deltas:
+                    first_event_by = None
+                elif time.monotonic() > first_event_by[0]:
+                    raise deadline_error(first_event_by[1], "before the first event")
+            for delta in deltas:
+                yield delta
+        for delta in parser.finish():
+            yield delta
+        if parser.done:
+            await _drain(chunks, response)
+    except APIError as exc:
+        if exc.request_id is None:
+            exc.request_id = request_id_from(response.headers)
+        scrub(exc, secret)
+        raise
+    finally:
+        try:
+            await response.aclose()
+        finally:
+            slot.release()
 
 
 class AsyncStream(AsyncIterator[StreamDelta]):
@@ -94,10 +172,14 @@ class AsyncStream(AsyncIterator[StreamDelta]):
         *,
         secret: str | None = None,
         slot: Slot | None = None,
+        owner: object = None,
+        first_event_by: tuple[float, Call] | None = None,
     ) -> None:
         self.response = response
         self._slot = slot or Slot(None)
-        self._iterator = self._iterate(parser, preloaded, secret)
+        # The client that sent the request, with its connection pool: alive while this is.
+        self._owner = owner
+        self._iterator = _iterate(response, parser, preloaded, secret, self._slot, first_event_by)
         try:  # the loop that owns the connection, for closing an abandoned stream
             self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -108,37 +190,6 @@ class AsyncStream(AsyncIterator[StreamDelta]):
 
     async def __anext__(self) -> StreamDelta:
         return await self._iterator.__anext__()
-
-    async def _iterate(
-        self, parser: StreamParser, preloaded: list[StreamDelta] | None, secret: str | None
-    ) -> AsyncGenerator[StreamDelta, None]:
-        try:
-            if preloaded is not None:
-                for delta in preloaded:
-                    yield delta
-                return
-            chunks = self.response.aiter_bytes()
-            while not parser.done:
-                with translate_httpx_errors(before_response=False):
-                    chunk = await anext(chunks, None)
-                if chunk is None:
-                    break
-                for delta in parser.feed(chunk):
-                    yield delta
-            for delta in parser.finish():
-                yield delta
-            if parser.done:
-                await _drain(chunks)
-        except APIError as exc:
-            if exc.request_id is None:
-                exc.request_id = request_id_from(self.response.headers)
-            scrub(exc, secret)
-            raise
-        finally:
-            try:
-                await self.response.aclose()
-            finally:
-                self._slot.release()
 
     async def aclose(self) -> None:
         """Stop the stream, release the connection and the budget slot (safe to call twice)."""
@@ -216,6 +267,7 @@ class AsyncModelsLabClient(BaseClient):
         key_in_body: bool = False,
         allow_insecure_http: bool = False,
         max_concurrency: int | None = None,
+        deadline: float | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         _sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -226,13 +278,14 @@ class AsyncModelsLabClient(BaseClient):
             api_key, base_url=base_url, timeout=timeout, connect_timeout=connect_timeout,
             max_retries=max_retries, default_headers=default_headers, key_in_body=key_in_body,
             allow_insecure_http=allow_insecure_http, max_concurrency=max_concurrency,
-            random=_random, clock=_clock,
+            deadline=deadline, random=_random, clock=_clock,
         )  # fmt: skip
         if http_client is not None and transport is not None:
             raise ConfigurationError("Pass either http_client or transport, not both.")
         self._sleep = _sleep
         self._limiter = AsyncLimiter(self._config.max_concurrency)
         self._owns_http = http_client is None
+        self._loop_hook: AsyncGenerator[None, None] | None = None
         self._http = http_client or httpx.AsyncClient(
             transport=transport,
             timeout=self._config.timeout,
@@ -241,35 +294,41 @@ class AsyncModelsLabClient(BaseClient):
 
     # ---------------------------------------------------------------- the I/O loop
 
-    async def _attempt(self, call: Call) -> tuple[httpx.Response, Slot | None]:
-        """Send once; an event stream is returned open with the slot it holds."""
-        request = self._build_request(self._http, call)
+    async def _attempt(
+        self, call: Call, until: float | None
+    ) -> tuple[httpx.Response, bytes, Slot | None]:
+        """Send once; an event stream is returned open (no body yet) with the slot it holds."""
+        request = self._build_request(self._http, call, self._attempt_timeout(call, until))
         slot = await self._limiter.acquire()
         try:
             with translate_httpx_errors(before_response=True):
                 response = await self._http.send(request, stream=True)
             if self._keeps_open(call, response):
-                return response, slot
+                return response, b"", slot
             try:
                 with translate_httpx_errors(before_response=False):
-                    await response.aread()
+                    content = await _read_body(response, call, until)
             finally:
                 await response.aclose()
         except BaseException:
             slot.release()
             raise
         slot.release()
-        return response, None
+        return response, content, None
 
-    async def _execute(self, call: Call) -> tuple[httpx.Response, Any, Slot | None]:
+    async def _execute(
+        self, call: Call, until: float | None = None
+    ) -> tuple[httpx.Response, Any, Slot | None]:
+        if until is None:
+            until = self._start(call)
         for attempt in itertools.count():
             try:
-                response, slot = await self._attempt(call)
+                response, content, slot = await self._attempt(call, until)
                 if slot is not None:  # an event stream: the caller reads it
                     return response, None, slot
-                return response, self._interpret(call, response), None
+                return response, self._interpret(call, response, content), None
             except APIError as error:
-                delay = self._retry_delay(call, attempt, error)
+                delay = self._retry_delay(call, attempt, error, until)
                 if delay is None:
                     raise
                 await self._sleep(delay)
@@ -277,10 +336,13 @@ class AsyncModelsLabClient(BaseClient):
 
     async def _open_stream(self, call: Call) -> AsyncStream:
         """Send a stream call; the answer's events are read as the stream is iterated."""
-        response, preloaded, slot = await self._execute(call)
+        until = self._start(call)
+        response, preloaded, slot = await self._execute(call, until)
         secret = self._config.secret()
         parser = StreamParser(call.api_format)
-        return AsyncStream(response, parser, preloaded, secret=secret, slot=slot)
+        first = None if until is None else (until, call)
+        return AsyncStream(response, parser, preloaded, secret=secret, slot=slot, owner=self,
+                           first_event_by=first)  # fmt: skip
 
     # ---------------------------------------------------------------- public calls
 
@@ -290,9 +352,10 @@ class AsyncModelsLabClient(BaseClient):
         *,
         api_format: ApiFormat = "openai",
         timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
+        deadline: float | None = None,
     ) -> Completion:
         """Send one chat request and return the whole answer (see ``ModelsLabClient.chat``)."""
-        call = self._chat_call(request, api_format, False, timeout)
+        call = self._chat_call(request, api_format, False, timeout, deadline)
         result: Completion = (await self._execute(call))[1]
         return result
 
@@ -302,6 +365,7 @@ class AsyncModelsLabClient(BaseClient):
         *,
         api_format: ApiFormat = "openai",
         timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
+        deadline: float | None = None,
     ) -> AsyncStream:
         """Send one chat request and return an :class:`AsyncStream` of its answer.
 
@@ -309,16 +373,21 @@ class AsyncModelsLabClient(BaseClient):
         a server that ignores ``stream`` and answers with one JSON body yields a one-event
         stream.
         """
-        return await self._open_stream(self._chat_call(request, api_format, True, timeout))
+        return await self._open_stream(
+            self._chat_call(request, api_format, True, timeout, deadline)
+        )
 
     async def messages(
         self,
         body: JSON,
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
+        deadline: float | None = None,
     ) -> Completion:
         """Send an Anthropic-shaped Messages body (see ``ModelsLabClient.messages``)."""
-        result: Completion = (await self._execute(self._messages_call(body, False, timeout)))[1]
+        result: Completion = (
+            await self._execute(self._messages_call(body, False, timeout, deadline))
+        )[1]
         return result
 
     async def stream_messages(
@@ -326,9 +395,10 @@ class AsyncModelsLabClient(BaseClient):
         body: JSON,
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
+        deadline: float | None = None,
     ) -> AsyncStream:
         """Stream an Anthropic-shaped Messages body (see ``ModelsLabClient.messages``)."""
-        return await self._open_stream(self._messages_call(body, True, timeout))
+        return await self._open_stream(self._messages_call(body, True, timeout, deadline))
 
     async def count_tokens(self, request: ChatRequest) -> int:
         """Count the input tokens of ``request`` (``POST /v1/messages/count_tokens``)."""
@@ -346,8 +416,25 @@ class AsyncModelsLabClient(BaseClient):
                 raise first from None
         return models
 
+    async def _close_with_running_loop(self) -> None:
+        """Have the running event loop close this client's own HTTP client at shutdown.
+
+        An ``httpx.AsyncClient`` can only be closed on the loop its connections belong to.
+        The hook is an async generator started here: the loop finalizes it at shutdown
+        (``loop.shutdown_asyncgens()``, called by ``asyncio.run``), or soon after this client
+        is garbage-collected. It holds the HTTP client, not this object, and this object holds
+        it: so it lives exactly as long as the client and every stream reading from it.
+        """
+        if self._owns_http and self._loop_hook is None:
+            hook = _close_at_loop_shutdown(self._http)
+            await anext(hook)  # runs to its ``yield`` without suspending
+            self._loop_hook = hook
+
     async def aclose(self) -> None:
         """Close the HTTP client if this object created it."""
+        hook, self._loop_hook = self._loop_hook, None
+        if hook is not None:
+            await hook.aclose()
         if self._owns_http:
             await self._http.aclose()
 

@@ -20,9 +20,11 @@ Decisions on what the API leaves open (see the research notes, section 14):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +33,7 @@ import httpx
 from pydantic import SecretStr
 
 from . import _anthropic, _anthropic_request, _openai
-from ._config import ClientConfig, resolve_config
+from ._config import ClientConfig, check_deadline, resolve_config
 from ._error_map import error_fields, error_from_response
 from ._errors import (
     APIConnectionError,
@@ -46,7 +48,7 @@ from ._retry import decide_for_error
 from ._stream import deltas_from_completion
 from ._types import JSON, ApiFormat, ChatRequest, ModelEntry
 
-__all__ = ["BaseClient", "Call", "translate_httpx_errors"]
+__all__ = ["BaseClient", "Call", "deadline_error", "translate_httpx_errors"]
 
 logger = logging.getLogger("modelslab_transport")
 
@@ -57,8 +59,6 @@ _STREAM_OPTIONS_REFUSED = re.compile(r"stream_options|include_usage", re.IGNOREC
 MODELS_PATH = "/v1/models"
 # The docs' OpenAI-SDK example (base URL + ``/models``) implies this path too; tried on 404.
 MODELS_FALLBACK_PATH = "/models"
-# Bytes a finished stream may still read (the end of the chunked body) to keep its connection.
-DRAIN_LIMIT = 64 * 1024
 
 
 @contextlib.contextmanager
@@ -90,6 +90,16 @@ class Call:
     timeout: httpx.Timeout
     accepts: Callable[[Any], bool]
     parse: Callable[[Any], Any]
+    # Seconds the whole call may take (see ``BaseClient._start``); None: unbounded.
+    deadline: float | None = None
+
+
+def deadline_error(call: Call, where: str) -> APITimeoutError:
+    """The error for a call that ran out of its overall deadline (never retried)."""
+    return APITimeoutError(
+        f"The call did not finish within its deadline of {call.deadline:g} s ({where}).",
+        before_response=False,
+    )
 
 
 def _is_count(body: Any) -> bool:
@@ -136,6 +146,7 @@ class BaseClient:
         key_in_body: bool,
         allow_insecure_http: bool,
         max_concurrency: int | None,
+        deadline: float | None,
         random: Callable[[], float],
         clock: Callable[[], float],
     ) -> None:
@@ -149,6 +160,7 @@ class BaseClient:
             key_in_body=key_in_body,
             allow_insecure_http=allow_insecure_http,
             max_concurrency=max_concurrency,
+            deadline=deadline,
         )
         self._random = random
         self._clock = clock
@@ -177,7 +189,12 @@ class BaseClient:
     # ------------------------------------------------------------------ building calls
 
     def _chat_call(
-        self, request: ChatRequest, api_format: ApiFormat, stream: bool, timeout: float | None
+        self,
+        request: ChatRequest,
+        api_format: ApiFormat,
+        stream: bool,
+        timeout: float | None,
+        deadline: float | None = None,
     ) -> Call:
         accepts: Callable[[Any], bool]
         parse: Callable[[Any], Any]
@@ -194,13 +211,57 @@ class BaseClient:
             )
         if stream and self._stream_options_refused:
             body.pop("stream_options", None)
-        return self._answer_call(path, body, stream, api_format, timeout, accepts, parse)
+        call = self._answer_call(path, body, stream, api_format, timeout, accepts, parse)
+        return self._with_deadline(call, timeout, deadline)
 
-    def _messages_call(self, body: JSON, stream: bool, timeout: float | None) -> Call:
+    def _messages_call(
+        self, body: JSON, stream: bool, timeout: float | None, deadline: float | None = None
+    ) -> Call:
         """A call with a Messages body written in Anthropic's shape (sent nearly as is)."""
         native = _anthropic_request.native_body(body, stream=stream)
-        return self._answer_call(_anthropic_request.PATH, native, stream, "anthropic", timeout,
+        call = self._answer_call(_anthropic_request.PATH, native, stream, "anthropic", timeout,
                                  _anthropic.is_message, _anthropic.parse_message)  # fmt: skip
+        return self._with_deadline(call, timeout, deadline)
+
+    def _with_deadline(self, call: Call, timeout: float | None, deadline: float | None) -> Call:
+        """``call`` with its overall deadline.
+
+        The one given for this call, else a timeout given for this call (a caller asking one
+        call for 2 s means the whole call), else the client's ``deadline`` setting.
+        """
+        chosen = check_deadline(deadline)
+        if chosen is None and timeout is not None:
+            chosen = check_deadline(timeout)
+        if chosen is None:
+            chosen = self._config.deadline
+        return call if chosen is None else dataclasses.replace(call, deadline=chosen)
+
+    @staticmethod
+    def _start(call: Call) -> float | None:
+        """The monotonic time by which ``call`` must be done (``None``: no deadline)."""
+        return None if call.deadline is None else time.monotonic() + call.deadline
+
+    @staticmethod
+    def _attempt_timeout(call: Call, until: float | None) -> httpx.Timeout:
+        """The httpx timeouts of one attempt, none longer than what is left of the deadline.
+
+        A stream keeps its read timeout: it bounds the wait for each chunk of an answer that
+        may rightly take longer than the deadline (which covers it up to its first event).
+        """
+        if until is None:
+            return call.timeout
+        left = until - time.monotonic()
+        if left <= 0:
+            raise deadline_error(call, "before sending")
+        t = call.timeout
+
+        def cap(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        read = t.read if call.stream else cap(t.read)
+        return httpx.Timeout(
+            connect=cap(t.connect), read=read, write=cap(t.write), pool=cap(t.pool)
+        )
 
     def _answer_call(
         self,
@@ -227,7 +288,12 @@ class BaseClient:
         return Call("GET", path, None, False, "openai", self._config.timeout,
                     _is_model_list, _parse_models)  # fmt: skip
 
-    def _build_request(self, http: httpx.Client | httpx.AsyncClient, call: Call) -> httpx.Request:
+    def _build_request(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        call: Call,
+        timeout: httpx.Timeout | None = None,
+    ) -> httpx.Request:
         """The httpx request for one attempt (raises ConfigurationError before any I/O)."""
         headers = self._config.headers(
             call.path, stream=call.stream, json_body=call.body is not None
@@ -243,7 +309,7 @@ class BaseClient:
         logger.debug("%s %s (stream=%s)", call.method, self._config.url(call.path), call.stream)
         return http.build_request(
             call.method, self._config.url(call.path), content=content, headers=headers,
-            timeout=call.timeout,
+            timeout=call.timeout if timeout is None else timeout,
         )  # fmt: skip
 
     # --------------------------------------------------------------- reading answers
@@ -260,10 +326,10 @@ class BaseClient:
             and _media_type(response) in ("text/event-stream", "")
         )
 
-    def _interpret(self, call: Call, response: httpx.Response) -> Any:
-        """The parsed result of a read response, or the typed error it stands for."""
+    def _interpret(self, call: Call, response: httpx.Response, content: bytes) -> Any:
+        """The parsed result of a read response (its body is ``content``), or its typed error."""
         secret = self._config.secret()
-        body = _json_or_text(response.content)
+        body = _json_or_text(content)
         if response.is_success:
             media = _media_type(response)
             if (
@@ -285,17 +351,27 @@ class BaseClient:
 
     # --------------------------------------------------------------------- retrying
 
-    def _retry_delay(self, call: Call, attempt: int, error: APIError) -> float | None:
+    def _retry_delay(
+        self, call: Call, attempt: int, error: APIError, until: float | None = None
+    ) -> float | None:
         """Seconds to wait before the next attempt, or ``None`` to raise ``error``.
 
         A stream request refused because of ``stream_options`` is resent at once without it
-        (not counted as a retry): the answer then simply comes without usage.
+        (not counted as a retry): the answer then simply comes without usage. No retry is
+        made that could not start before the call's deadline (``until``): the caller gets
+        the error at once instead of after a wait that could not end in an answer.
         """
         if self._drop_refused_stream_options(call, error):
             return 0.0
         delay = decide_for_error(
             attempt, self._config.max_retries, error, self._random, self._clock()
         )
+        if delay is not None and until is not None and time.monotonic() + delay >= until:
+            logger.info(
+                "Not retrying %s %s: waiting %.2f s would pass the call's deadline of %g s.",
+                call.method, call.path, delay, call.deadline,
+            )  # fmt: skip
+            return None
         if delay is not None:
             logger.info(
                 "Retrying %s %s in %.2f s (retry %d of %d) after: %s",

@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import random as _random_module
 import time
+import weakref
 from collections.abc import Callable, Generator, Iterator, Mapping
 from types import TracebackType
 from typing import Any
@@ -13,28 +14,95 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from ._base import DRAIN_LIMIT, MODELS_FALLBACK_PATH, BaseClient, Call, translate_httpx_errors
+from ._base import (
+    MODELS_FALLBACK_PATH,
+    BaseClient,
+    Call,
+    deadline_error,
+    translate_httpx_errors,
+)
 from ._error_map import request_id_from
 from ._errors import APIError, ConfigurationError, NotFoundError, scrub
 from ._limit import Limiter, Slot, pool_limits
+from ._reuse import DRAIN_GRACE, DRAIN_LIMIT, rest_is_buffered
 from ._stream import StreamParser
 from ._types import JSON, ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
 
 __all__ = ["ModelsLabClient", "Stream"]
 
 
-def _drain(chunks: Iterator[bytes]) -> None:
-    """Read what follows the end marker so the connection can go back to the pool.
+def _drain(chunks: Iterator[bytes], response: httpx.Response) -> None:
+    """Read the end of the body after the end marker, if it is there, to keep the connection.
 
-    The answer is complete by now: a failure here (or a body that keeps going) only costs
-    the connection, never the answer.
+    Only what arrives within :data:`DRAIN_GRACE` of the marker is read, at most
+    :data:`DRAIN_LIMIT` bytes: a server that holds the body open, or sends keep-alive comments
+    after the marker, delays the end of iteration by that grace at most, and its connection
+    is closed instead of pooled. A failure here costs the connection, never the answer.
     """
     with contextlib.suppress(httpx.HTTPError):
-        drained = 0
-        for rest in chunks:
+        drained, until = 0, time.monotonic() + DRAIN_GRACE
+        while drained <= DRAIN_LIMIT:
+            left = until - time.monotonic()
+            if left <= 0 or not rest_is_buffered(response, left):
+                return
+            rest = next(chunks, None)
+            if rest is None:
+                return
             drained += len(rest)
-            if drained > DRAIN_LIMIT:
+
+
+def _read_body(response: httpx.Response, call: Call, until: float | None) -> bytes:
+    """The whole body; with a deadline, checked as each piece arrives (a trickling server)."""
+    if until is None:
+        return response.read()
+    pieces = []
+    for piece in response.iter_bytes():
+        pieces.append(piece)
+        if time.monotonic() > until:
+            raise deadline_error(call, "while reading the answer")
+    return b"".join(pieces)
+
+
+def _iterate(
+    response: httpx.Response,
+    parser: StreamParser,
+    preloaded: list[StreamDelta] | None,
+    secret: str | None,
+    slot: Slot,
+    first_event_by: tuple[float, Call] | None,
+) -> Generator[StreamDelta, None, None]:
+    # A function, not a method: a generator holding its ``Stream`` would form a reference
+    # cycle, and a dropped stream would keep its slot until the cyclic collector ran.
+    try:
+        if preloaded is not None:
+            yield from preloaded
+            return
+        chunks = response.iter_bytes()
+        while not parser.done:
+            with translate_httpx_errors(before_response=False):
+                chunk = next(chunks, None)
+            if chunk is None:
                 break
+            deltas = parser.feed(chunk)
+            if first_event_by is not None:  # the call's deadline runs until the first event
+                if deltas:
+                    first_event_by = None
+                elif time.monotonic() > first_event_by[0]:
+                    raise deadline_error(first_event_by[1], "before the first event")
+            yield from deltas
+        yield from parser.finish()
+        if parser.done:
+            _drain(chunks, response)
+    except APIError as exc:
+        if exc.request_id is None:
+            exc.request_id = request_id_from(response.headers)
+        scrub(exc, secret)
+        raise
+    finally:
+        try:
+            response.close()
+        finally:
+            slot.release()
 
 
 class Stream(Iterator[StreamDelta]):
@@ -73,44 +141,20 @@ class Stream(Iterator[StreamDelta]):
         *,
         secret: str | None = None,
         slot: Slot | None = None,
+        owner: object = None,
+        first_event_by: tuple[float, Call] | None = None,
     ) -> None:
         self.response = response
         self._slot = slot or Slot(None)
-        self._iterator = self._iterate(parser, preloaded, secret)
+        # The client that sent the request, with its connection pool: alive while this is.
+        self._owner = owner
+        self._iterator = _iterate(response, parser, preloaded, secret, self._slot, first_event_by)
 
     def __iter__(self) -> Iterator[StreamDelta]:
         return self
 
     def __next__(self) -> StreamDelta:
         return next(self._iterator)
-
-    def _iterate(
-        self, parser: StreamParser, preloaded: list[StreamDelta] | None, secret: str | None
-    ) -> Generator[StreamDelta, None, None]:
-        try:
-            if preloaded is not None:
-                yield from preloaded
-                return
-            chunks = self.response.iter_bytes()
-            while not parser.done:
-                with translate_httpx_errors(before_response=False):
-                    chunk = next(chunks, None)
-                if chunk is None:
-                    break
-                yield from parser.feed(chunk)
-            yield from parser.finish()
-            if parser.done:
-                _drain(chunks)
-        except APIError as exc:
-            if exc.request_id is None:
-                exc.request_id = request_id_from(self.response.headers)
-            scrub(exc, secret)
-            raise
-        finally:
-            try:
-                self.response.close()
-            finally:
-                self._slot.release()
 
     def close(self) -> None:
         """Stop the stream, release the connection and the budget slot (safe to call twice)."""
@@ -168,6 +212,11 @@ class ModelsLabClient(BaseClient):
         default_headers: Extra headers sent on every request.
         key_in_body: Also send the key as ``key`` in JSON bodies (legacy ModelsLab style).
         allow_insecure_http: Allow sending the key over ``http://`` to a non-loopback host.
+        deadline: Seconds one call may take in all: connecting, every attempt, the waits
+            between retries and reading the answer, however slowly it trickles in (for a
+            stream: until its first event; then ``timeout`` bounds each wait). ``None``
+            (default): no overall bound. A retry that could not start in time is not made.
+            Raises :class:`APITimeoutError` naming the deadline.
         max_concurrency: Most requests in flight at once through this client, across threads
             (an open stream counts until it is closed); more wait for a free slot. ``None``:
             env ``MODELSLAB_MAX_CONCURRENCY``, else 5 (the smallest plan's queue); ``0``:
@@ -189,6 +238,7 @@ class ModelsLabClient(BaseClient):
         key_in_body: bool = False,
         allow_insecure_http: bool = False,
         max_concurrency: int | None = None,
+        deadline: float | None = None,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         _sleep: Callable[[float], None] = time.sleep,
@@ -199,7 +249,7 @@ class ModelsLabClient(BaseClient):
             api_key, base_url=base_url, timeout=timeout, connect_timeout=connect_timeout,
             max_retries=max_retries, default_headers=default_headers, key_in_body=key_in_body,
             allow_insecure_http=allow_insecure_http, max_concurrency=max_concurrency,
-            random=_random, clock=_clock,
+            deadline=deadline, random=_random, clock=_clock,
         )  # fmt: skip
         if http_client is not None and transport is not None:
             raise ConfigurationError("Pass either http_client or transport, not both.")
@@ -211,38 +261,48 @@ class ModelsLabClient(BaseClient):
             timeout=self._config.timeout,
             limits=pool_limits(self._config.max_concurrency),
         )
+        if self._owns_http:
+            # Pooled sockets close when the last reference goes, streams included (a stream
+            # holds its client): a dropped model never closes a client under a live stream.
+            weakref.finalize(self, self._http.close)
 
     # ---------------------------------------------------------------- the I/O loop
 
-    def _attempt(self, call: Call) -> tuple[httpx.Response, Slot | None]:
-        """Send once; an event stream is returned open with the slot it holds."""
-        request = self._build_request(self._http, call)
+    def _attempt(
+        self, call: Call, until: float | None
+    ) -> tuple[httpx.Response, bytes, Slot | None]:
+        """Send once; an event stream is returned open (no body yet) with the slot it holds."""
+        request = self._build_request(self._http, call, self._attempt_timeout(call, until))
         slot = self._limiter.acquire()
         try:
             with translate_httpx_errors(before_response=True):
                 response = self._http.send(request, stream=True)
             if self._keeps_open(call, response):
-                return response, slot
+                return response, b"", slot
             try:
                 with translate_httpx_errors(before_response=False):
-                    response.read()
+                    content = _read_body(response, call, until)
             finally:
                 response.close()
         except BaseException:
             slot.release()
             raise
         slot.release()
-        return response, None
+        return response, content, None
 
-    def _execute(self, call: Call) -> tuple[httpx.Response, Any, Slot | None]:
+    def _execute(
+        self, call: Call, until: float | None = None
+    ) -> tuple[httpx.Response, Any, Slot | None]:
+        if until is None:
+            until = self._start(call)
         for attempt in itertools.count():
             try:
-                response, slot = self._attempt(call)
+                response, content, slot = self._attempt(call, until)
                 if slot is not None:  # an event stream: the caller reads it
                     return response, None, slot
-                return response, self._interpret(call, response), None
+                return response, self._interpret(call, response, content), None
             except APIError as error:
-                delay = self._retry_delay(call, attempt, error)
+                delay = self._retry_delay(call, attempt, error, until)
                 if delay is None:
                     raise
                 self._sleep(delay)
@@ -250,9 +310,13 @@ class ModelsLabClient(BaseClient):
 
     def _open_stream(self, call: Call) -> Stream:
         """Send a stream call; the answer's events are read as the stream is iterated."""
-        response, preloaded, slot = self._execute(call)
+        until = self._start(call)
+        response, preloaded, slot = self._execute(call, until)
         secret = self._config.secret()
-        return Stream(response, StreamParser(call.api_format), preloaded, secret=secret, slot=slot)
+        parser = StreamParser(call.api_format)
+        first = None if until is None else (until, call)
+        return Stream(response, parser, preloaded, secret=secret, slot=slot, owner=self,
+                      first_event_by=first)  # fmt: skip
 
     # ---------------------------------------------------------------- public calls
 
@@ -262,6 +326,7 @@ class ModelsLabClient(BaseClient):
         *,
         api_format: ApiFormat = "openai",
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> Completion:
         """Send one chat request and return the whole answer.
 
@@ -269,13 +334,19 @@ class ModelsLabClient(BaseClient):
             request: OpenAI-shaped request (converted for ``api_format="anthropic"``).
             api_format: ``"openai"`` (``/chat/completions``) or ``"anthropic"``
                 (``/v1/messages``).
-            timeout: Read timeout for this call, overriding the client's.
+            timeout: Read timeout for this call, overriding the client's; also the call's
+                overall deadline unless ``deadline`` is given.
+            deadline: Seconds this whole call may take (connecting, every attempt, retry
+                waits, reading; for a stream, until its first event), overriding the
+                client's ``deadline``.
 
         Raises:
             ConfigurationError: Missing key, insecure URL or an unconvertible request.
             APIError: Any failure talking to the API (see the exception tree).
         """
-        result: Completion = self._execute(self._chat_call(request, api_format, False, timeout))[1]
+        result: Completion = self._execute(
+            self._chat_call(request, api_format, False, timeout, deadline)
+        )[1]
         return result
 
     def stream_chat(
@@ -284,6 +355,7 @@ class ModelsLabClient(BaseClient):
         *,
         api_format: ApiFormat = "openai",
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> Stream:
         """Send one chat request and return its answer as a :class:`Stream`.
 
@@ -292,9 +364,11 @@ class ModelsLabClient(BaseClient):
         stream.
         Arguments and errors as for :meth:`chat`.
         """
-        return self._open_stream(self._chat_call(request, api_format, True, timeout))
+        return self._open_stream(self._chat_call(request, api_format, True, timeout, deadline))
 
-    def messages(self, body: JSON, *, timeout: float | None = None) -> Completion:
+    def messages(
+        self, body: JSON, *, timeout: float | None = None, deadline: float | None = None
+    ) -> Completion:
         """Send a request written in Anthropic's Messages shape to ``/v1/messages``.
 
         For code that already builds Messages bodies (``system``, ``tool_use`` /
@@ -302,12 +376,14 @@ class ModelsLabClient(BaseClient):
         from the catalog and ``temperature`` is capped at 1. The answer is the same normalized
         :class:`Completion` as :meth:`chat`'s. Errors as for :meth:`chat`.
         """
-        result: Completion = self._execute(self._messages_call(body, False, timeout))[1]
+        result: Completion = self._execute(self._messages_call(body, False, timeout, deadline))[1]
         return result
 
-    def stream_messages(self, body: JSON, *, timeout: float | None = None) -> Stream:
+    def stream_messages(
+        self, body: JSON, *, timeout: float | None = None, deadline: float | None = None
+    ) -> Stream:
         """Stream a request written in Anthropic's Messages shape (see :meth:`messages`)."""
-        return self._open_stream(self._messages_call(body, True, timeout))
+        return self._open_stream(self._messages_call(body, True, timeout, deadline))
 
     def count_tokens(self, request: ChatRequest) -> int:
         """Count the input tokens of ``request`` (``POST /v1/messages/count_tokens``)."""

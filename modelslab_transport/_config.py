@@ -9,6 +9,7 @@ JSON body (what older ModelsLab examples do) is an opt-in (``key_in_body=True``)
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import platform
 from collections.abc import Mapping
@@ -73,6 +74,8 @@ class ClientConfig:
     key_in_body: bool = False
     allow_insecure_http: bool = False
     max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY
+    # Seconds one call may take in all (attempts, retry waits, reading); None: unbounded.
+    deadline: float | None = None
     # Derived once, not per call: parsing the base URL and building the same headers again
     # for every request is measurable next to a raw httpx call (see bench/).
     _insecure_host: str | None = field(default=None, init=False, repr=False, compare=False)
@@ -184,6 +187,7 @@ def resolve_config(
     key_in_body: bool = False,
     allow_insecure_http: bool = False,
     max_concurrency: int | None = None,
+    deadline: float | None = None,
 ) -> ClientConfig:
     """Resolve constructor arguments and environment into a :class:`ClientConfig`.
 
@@ -209,4 +213,25 @@ def resolve_config(
         key_in_body=key_in_body,
         allow_insecure_http=allow_insecure_http,
         max_concurrency=resolve_max_concurrency(max_concurrency),
+        deadline=check_deadline(deadline),
     )
+
+
+def check_deadline(value: float | None) -> float | None:
+    """``value`` as a deadline in seconds: ``None``, or a finite number above zero.
+
+    Raises:
+        ConfigurationError: Anything else (names the setting, before any I/O).
+    """
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigurationError(
+            f"deadline must be a finite number of seconds above 0, or None; got {value!r}."
+        )
+    return float(value)

@@ -37,11 +37,16 @@ class SSEEvent(NamedTuple):
 class SSEDecoder:
     """Feed bytes with :meth:`feed`, call :meth:`flush` at end of input."""
 
-    __slots__ = ("_buf", "_data", "_decoder", "_event", "_last_id", "_retry", "_skip_lf", "_start")
+    __slots__ = (
+        "_buf", "_buf_len", "_data", "_decoder", "_event", "_last_id", "_retry", "_skip_lf",
+        "_start",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buf = ""
+        # The pieces of the line not yet ended by a line break, and their total length.
+        self._buf: list[str] = []
+        self._buf_len = 0
         self._skip_lf = False
         self._start = True
         self._data: list[str] = []
@@ -62,18 +67,21 @@ class SSEDecoder:
             self._skip_lf = False
             if text[:1] == "\n":
                 text = text[1:]
-        buf = self._buf + text if self._buf else text
-        if "\r" in buf:
+        if "\r" in text:
             # A CR ending the chunk ends a line now; an LF opening the next chunk is its pair.
-            self._skip_lf = buf[-1] == "\r"
-            buf = buf.replace("\r\n", "\n").replace("\r", "\n")
-        lines = buf.split("\n")
-        self._buf = lines.pop()
-        if len(self._buf) > MAX_LINE_CHARS:
-            raise MalformedResponseError(
-                f"The event stream sent a line longer than {MAX_LINE_CHARS:,} characters "
-                "without a line break."
-            )
+            self._skip_lf = text[-1] == "\r"
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        # Only the new text is searched and split: a long line arriving in many small chunks
+        # is kept as a list of pieces and joined once, so the work stays linear in its size.
+        lines = text.split("\n")
+        if len(lines) == 1:
+            self._pending(text)
+            return []
+        if self._buf:
+            self._buf.append(lines[0])
+            lines[0] = "".join(self._buf)
+            self._buf, self._buf_len = [], 0
+        self._pending(lines.pop())
         events: list[SSEEvent] = []
         for line in lines:
             self._line(line, events)
@@ -82,10 +90,22 @@ class SSEDecoder:
     def flush(self) -> list[SSEEvent]:
         """End of input: return an event that lacked only its blank line (see module doc)."""
         self._decoder.reset()  # a partial last line (and partial character) is discarded
-        self._buf = ""
+        self._buf, self._buf_len = [], 0
         events: list[SSEEvent] = []
         self._line("", events)
         return events
+
+    def _pending(self, piece: str) -> None:
+        """Keep ``piece`` as part of the line still open, within :data:`MAX_LINE_CHARS`."""
+        if not piece:
+            return
+        self._buf.append(piece)
+        self._buf_len += len(piece)
+        if self._buf_len > MAX_LINE_CHARS:
+            raise MalformedResponseError(
+                f"The event stream sent a line longer than {MAX_LINE_CHARS:,} characters "
+                "without a line break."
+            )
 
     def _line(self, line: str, events: list[SSEEvent]) -> None:
         if not line:

@@ -37,6 +37,9 @@ CONTRACT = {
     "Stream",
     "AsyncStream",
     "ClientCache",
+    "ClientOwner",
+    "CLIENT_SETTINGS",
+    "without_fields",
     # errors
     "ModelsLabError",
     "ConfigurationError",

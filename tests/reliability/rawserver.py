@@ -1,0 +1,124 @@
+"""A deliberately misbehaving HTTP/1.1 server on a raw loopback socket.
+
+The local server is a well-behaved ASGI app; some faults need control below HTTP framing:
+a chunked body that stays open after the end marker, or keeps sending comments after it.
+Each connection is served by one thread; ``script(request_body) -> list[Step]`` says what to
+send, where a step is bytes for one chunk, ``HOLD`` (keep the body open until the test
+ends) or ``COMMENTS`` (send an SSE comment every few milliseconds until the peer goes away).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+HOLD = "hold"
+COMMENTS = "comments"
+Step = bytes | str
+
+_HEADERS = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+    b"transfer-encoding: chunked\r\nconnection: keep-alive\r\n\r\n"
+)
+
+
+def chunk(data: bytes) -> bytes:
+    """One HTTP/1.1 chunk carrying ``data``."""
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+class RawServer:
+    """Serve ``script`` on ``127.0.0.1:<free port>`` until the ``with`` block ends."""
+
+    def __init__(self, script: Callable[[bytes], list[Step]]) -> None:
+        self._script = script
+        self._stop = threading.Event()
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.2)
+        self.port = self._sock.getsockname()[1]
+        self.connections = 0
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def base_url(self) -> str:
+        """The base URL clients use (plain http on loopback)."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> RawServer:
+        thread = threading.Thread(target=self._accept, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(5)
+        self._sock.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.settimeout(0.2)
+            while not self._stop.is_set():
+                body = self._read_request(conn)
+                if body is None:
+                    return
+                conn.sendall(_HEADERS)
+                if not self._send(conn, self._script(body)):
+                    return
+
+    def _read_request(self, conn: socket.socket) -> bytes | None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            try:
+                more = conn.recv(65536)
+            except TimeoutError:
+                if self._stop.is_set():
+                    return None
+                continue
+            if not more:
+                return None
+            data += more
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(body) < length:
+            body += conn.recv(65536)
+        return body
+
+    def _send(self, conn: socket.socket, steps: list[Step]) -> bool:
+        """Send the steps; False once the connection must not serve another request."""
+        for step in steps:
+            if step == HOLD:
+                self._stop.wait(30)
+                return False
+            if step == COMMENTS:
+                while not self._stop.is_set():
+                    conn.sendall(chunk(b": keep-alive\n\n"))
+                    time.sleep(0.005)
+                return False
+            assert isinstance(step, bytes)
+            conn.sendall(chunk(step) if step else b"0\r\n\r\n")
+        return True
