@@ -1,45 +1,31 @@
-"""The asynchronous client and stream: the async twin of ``_client.py`` (send loops only)."""
+"""The asynchronous client: the async twin of ``_client.py`` (its stream: ``_async_stream``)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import random as _random_module
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
+from ._async_stream import AsyncStream, read_body
 from ._base import (
     MODELS_FALLBACK_PATH,
     BaseClient,
     Call,
-    deadline_error,
     translate_httpx_errors,
 )
-from ._error_map import request_id_from
-from ._errors import APIError, ConfigurationError, NotFoundError, scrub
+from ._errors import APIError, ConfigurationError, NotFoundError
 from ._limit import AsyncLimiter, Slot, pool_limits
-from ._reuse import DRAIN_GRACE, DRAIN_LIMIT, rest_is_buffered
 from ._stream import StreamParser
-from ._types import JSON, ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
+from ._types import JSON, ApiFormat, ChatRequest, Completion, ModelEntry
 
 __all__ = ["AsyncModelsLabClient", "AsyncStream"]
-
-# Closing tasks of abandoned streams: the loop keeps only weak references to tasks.
-_CLOSING: set[asyncio.Task[None]] = set()
-
-
-def _close_abandoned(response: httpx.Response) -> None:
-    """Close an abandoned stream's response, on the loop that owns its connection."""
-    if not response.is_closed:
-        task = asyncio.ensure_future(response.aclose())
-        _CLOSING.add(task)
-        task.add_done_callback(_CLOSING.discard)
 
 
 async def _close_at_loop_shutdown(http: httpx.AsyncClient) -> AsyncGenerator[None, None]:
@@ -47,181 +33,6 @@ async def _close_at_loop_shutdown(http: httpx.AsyncClient) -> AsyncGenerator[Non
         yield
     finally:
         await http.aclose()
-
-
-async def _drain(chunks: AsyncIterator[bytes], response: httpx.Response) -> None:
-    """Read the end of the body after the end marker, if it comes at once (see sync ``_drain``).
-
-    All reads together may wait :data:`DRAIN_GRACE` at most; one cut short by that limit leaves the
-    connection half-read, and closing the response then drops it from the pool.
-    """
-    # asyncio.TimeoutError: on Python 3.10 not yet the builtin TimeoutError.
-    with contextlib.suppress(httpx.HTTPError, asyncio.TimeoutError):
-        drained, until = 0, time.monotonic() + DRAIN_GRACE
-        while drained <= DRAIN_LIMIT:
-            left = until - time.monotonic()
-            if left <= 0:
-                return
-            if rest_is_buffered(response):  # the common case: no timer needed
-                rest = await anext(chunks, None)
-            else:
-                rest = await asyncio.wait_for(anext(chunks, None), left)
-            if rest is None:
-                return
-            drained += len(rest)
-
-
-async def _read_body(response: httpx.Response, call: Call, until: float | None) -> bytes:
-    """The whole body; with a deadline, checked as each piece arrives (see the sync one)."""
-    if until is None:
-        return await response.aread()
-    pieces = []
-    async for piece in response.aiter_bytes():
-        pieces.append(piece)
-        if time.monotonic() > until:
-            raise deadline_error(call, "while reading the answer")
-    return b"".join(pieces)
-
-
-async def _iterate(
-    response: httpx.Response,
-    parser: StreamParser,
-    preloaded: list[StreamDelta] | None,
-    secret: str | None,
-    slot: Slot,
-    first_event_by: tuple[float, Call] | None,
-) -> AsyncGenerator[StreamDelta, None]:
-    # A function, not a method: see the sync ``_iterate`` (no stream <-> generator cycle).
-    try:
-        if preloaded is not None:
-            for delta in preloaded:
-                yield delta
-            return
-        chunks = response.aiter_bytes()
-        while not parser.done:
-            with translate_httpx_errors(before_response=False):
-                chunk = await anext(chunks, None)
-            if chunk is None:
-                break
-            deltas = parser.feed(chunk)
-            if first_event_by is not None:  # the call's deadline runs until the first event
-                if deltas:
-                    first_event_by = None
-                elif time.monotonic() > first_event_by[0]:
-                    raise deadline_error(first_event_by[1], "before the first event")
-            for delta in deltas:
-                yield delta
-        for delta in parser.finish():
-            yield delta
-        if parser.done:
-            await _drain(chunks, response)
-    except APIError as exc:
-        if exc.request_id is None:
-            exc.request_id = request_id_from(response.headers)
-        scrub(exc, secret)
-        raise
-    finally:
-        try:
-            await response.aclose()
-        finally:
-            slot.release()
-
-
-class AsyncStream(AsyncIterator[StreamDelta]):
-    """A streamed answer: ``async for`` it for :class:`StreamDelta` events.
-
-    The HTTP response is closed, and the client's concurrency slot given back, when iteration
-    ends or fails, and by :meth:`aclose` (also by ``async with``). Close a stream you stop
-    reading early: an async response cannot be closed inside a finalizer, so a stream that is
-    garbage-collected unclosed gives its slot back at once and has its response closed by
-    its event loop soon after (if that loop still runs). Nothing is retried once a stream
-    was returned; the read timeout applies to the wait for each chunk.
-
-    Example:
-        ```python
-        import asyncio
-
-        from modelslab_transport import AsyncModelsLabClient
-
-
-        async def main() -> None:
-            request = {
-                "model": "baidu-ernie-4.5-vl-28b-a3b",
-                "messages": [{"role": "user", "content": "Count to 5."}],
-            }
-            async with AsyncModelsLabClient() as client:
-                async with await client.stream_chat(request) as stream:
-                    async for delta in stream:
-                        print(delta.get("text", ""), end="")
-
-
-        asyncio.run(main())
-        ```
-
-        An agent streaming asynchronously: ``notebooks/02_llama_index_quickstart.ipynb``.
-
-    Attributes:
-        response: The underlying ``httpx.Response`` (status, headers).
-    """
-
-    def __init__(
-        self,
-        response: httpx.Response,
-        parser: StreamParser,
-        preloaded: list[StreamDelta] | None = None,
-        *,
-        secret: str | None = None,
-        slot: Slot | None = None,
-        owner: object = None,
-        first_event_by: tuple[float, Call] | None = None,
-    ) -> None:
-        self.response = response
-        self._slot = slot or Slot(None)
-        # The client that sent the request, with its connection pool: alive while this is.
-        self._owner = owner
-        self._iterator = _iterate(response, parser, preloaded, secret, self._slot, first_event_by)
-        try:  # the loop that owns the connection, for closing an abandoned stream
-            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            self._loop = None
-
-    def __aiter__(self) -> AsyncIterator[StreamDelta]:
-        return self
-
-    async def __anext__(self) -> StreamDelta:
-        return await self._iterator.__anext__()
-
-    async def aclose(self) -> None:
-        """Stop the stream, release the connection and the budget slot (safe to call twice)."""
-        try:
-            await self._iterator.aclose()
-            await self.response.aclose()
-        finally:
-            self._slot.release()
-
-    def __del__(self) -> None:
-        # An abandoned stream must not shrink the client's budget for good. Its connection
-        # is closed by the loop's async-generator finalizer if iteration had started.
-        slot = getattr(self, "_slot", None)
-        if slot is not None and slot.held:
-            slot.release_threadsafe()
-        # A stream dropped before it was iterated has no generator for the loop to finalize:
-        # its response (and pooled connection) would stay open until the client closes.
-        response, loop = getattr(self, "response", None), getattr(self, "_loop", None)
-        if response is not None and loop is not None and not response.is_closed:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(_close_abandoned, response)
-
-    async def __aenter__(self) -> AsyncStream:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 class AsyncModelsLabClient(BaseClient):
@@ -307,7 +118,7 @@ class AsyncModelsLabClient(BaseClient):
                 return response, b"", slot
             try:
                 with translate_httpx_errors(before_response=False):
-                    content = await _read_body(response, call, until)
+                    content = await read_body(response, call, until)
             finally:
                 await response.aclose()
         except BaseException:
@@ -340,7 +151,7 @@ class AsyncModelsLabClient(BaseClient):
         response, preloaded, slot = await self._execute(call, until)
         secret = self._config.secret()
         parser = StreamParser(call.api_format)
-        first = None if until is None else (until, call)
+        first = None if until is None or call.deadline is None else (until, call.deadline)
         return AsyncStream(response, parser, preloaded, secret=secret, slot=slot, owner=self,
                            first_event_by=first)  # fmt: skip
 

@@ -34,6 +34,7 @@ from pydantic import SecretStr
 
 from . import _anthropic, _anthropic_request, _openai
 from ._config import ClientConfig, check_deadline, resolve_config
+from ._deadline import deadline_error
 from ._error_map import error_fields, error_from_response
 from ._errors import (
     APIConnectionError,
@@ -48,7 +49,7 @@ from ._retry import decide_for_error
 from ._stream import deltas_from_completion
 from ._types import JSON, ApiFormat, ChatRequest, ModelEntry
 
-__all__ = ["BaseClient", "Call", "deadline_error", "translate_httpx_errors"]
+__all__ = ["BaseClient", "Call", "translate_httpx_errors"]
 
 logger = logging.getLogger("modelslab_transport")
 
@@ -92,14 +93,6 @@ class Call:
     parse: Callable[[Any], Any]
     # Seconds the whole call may take (see ``BaseClient._start``); None: unbounded.
     deadline: float | None = None
-
-
-def deadline_error(call: Call, where: str) -> APITimeoutError:
-    """The error for a call that ran out of its overall deadline (never retried)."""
-    return APITimeoutError(
-        f"The call did not finish within its deadline of {call.deadline:g} s ({where}).",
-        before_response=False,
-    )
 
 
 def _is_count(body: Any) -> bool:
@@ -252,7 +245,7 @@ class BaseClient:
             return call.timeout
         left = until - time.monotonic()
         if left <= 0:
-            raise deadline_error(call, "before sending")
+            raise deadline_error(call.deadline, "before sending")
         t = call.timeout
 
         def cap(value: float | None) -> float:

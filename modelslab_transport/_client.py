@@ -1,13 +1,12 @@
-"""The synchronous client and stream: the only blocking I/O in the package."""
+"""The synchronous client: the only blocking I/O in the package (its stream: ``_sync_stream``)."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import random as _random_module
 import time
 import weakref
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -18,168 +17,15 @@ from ._base import (
     MODELS_FALLBACK_PATH,
     BaseClient,
     Call,
-    deadline_error,
     translate_httpx_errors,
 )
-from ._error_map import request_id_from
-from ._errors import APIError, ConfigurationError, NotFoundError, scrub
+from ._errors import APIError, ConfigurationError, NotFoundError
 from ._limit import Limiter, Slot, pool_limits
-from ._reuse import DRAIN_GRACE, DRAIN_LIMIT, rest_is_buffered
 from ._stream import StreamParser
-from ._types import JSON, ApiFormat, ChatRequest, Completion, ModelEntry, StreamDelta
+from ._sync_stream import Stream, read_body
+from ._types import JSON, ApiFormat, ChatRequest, Completion, ModelEntry
 
 __all__ = ["ModelsLabClient", "Stream"]
-
-
-def _drain(chunks: Iterator[bytes], response: httpx.Response) -> None:
-    """Read the end of the body after the end marker, if it is there, to keep the connection.
-
-    Only what arrives within :data:`DRAIN_GRACE` of the marker is read, at most
-    :data:`DRAIN_LIMIT` bytes: a server that holds the body open, or sends keep-alive comments
-    after the marker, delays the end of iteration by that grace at most, and its connection
-    is closed instead of pooled. A failure here costs the connection, never the answer.
-    """
-    with contextlib.suppress(httpx.HTTPError):
-        drained, until = 0, time.monotonic() + DRAIN_GRACE
-        while drained <= DRAIN_LIMIT:
-            left = until - time.monotonic()
-            if left <= 0 or not rest_is_buffered(response, left):
-                return
-            rest = next(chunks, None)
-            if rest is None:
-                return
-            drained += len(rest)
-
-
-def _read_body(response: httpx.Response, call: Call, until: float | None) -> bytes:
-    """The whole body; with a deadline, checked as each piece arrives (a trickling server)."""
-    if until is None:
-        return response.read()
-    pieces = []
-    for piece in response.iter_bytes():
-        pieces.append(piece)
-        if time.monotonic() > until:
-            raise deadline_error(call, "while reading the answer")
-    return b"".join(pieces)
-
-
-def _iterate(
-    response: httpx.Response,
-    parser: StreamParser,
-    preloaded: list[StreamDelta] | None,
-    secret: str | None,
-    slot: Slot,
-    first_event_by: tuple[float, Call] | None,
-) -> Generator[StreamDelta, None, None]:
-    # A function, not a method: a generator holding its ``Stream`` would form a reference
-    # cycle, and a dropped stream would keep its slot until the cyclic collector ran.
-    try:
-        if preloaded is not None:
-            yield from preloaded
-            return
-        chunks = response.iter_bytes()
-        while not parser.done:
-            with translate_httpx_errors(before_response=False):
-                chunk = next(chunks, None)
-            if chunk is None:
-                break
-            deltas = parser.feed(chunk)
-            if first_event_by is not None:  # the call's deadline runs until the first event
-                if deltas:
-                    first_event_by = None
-                elif time.monotonic() > first_event_by[0]:
-                    raise deadline_error(first_event_by[1], "before the first event")
-            yield from deltas
-        yield from parser.finish()
-        if parser.done:
-            _drain(chunks, response)
-    except APIError as exc:
-        if exc.request_id is None:
-            exc.request_id = request_id_from(response.headers)
-        scrub(exc, secret)
-        raise
-    finally:
-        try:
-            response.close()
-        finally:
-            slot.release()
-
-
-class Stream(Iterator[StreamDelta]):
-    """A streamed answer: iterate it for :class:`StreamDelta` events.
-
-    The HTTP response is closed, and the client's concurrency slot given back, when iteration
-    ends, fails, or :meth:`close` is called (also by ``with``, or when the stream is
-    garbage-collected). Nothing is retried once a stream was returned. The client's read timeout
-    applies to the wait for each chunk, not to the whole answer.
-
-    Example:
-        ```python
-        from modelslab_transport import ModelsLabClient
-
-        request = {
-            "model": "baidu-ernie-4.5-vl-28b-a3b",
-            "messages": [{"role": "user", "content": "Count to 5."}],
-        }
-        with ModelsLabClient() as client, client.stream_chat(request) as stream:
-            for delta in stream:
-                print(delta.get("text", ""), end="")
-            print(f" (HTTP {stream.response.status_code})")
-        ```
-
-        Streaming through the frameworks: ``notebooks/01_langchain_quickstart.ipynb``.
-
-    Attributes:
-        response: The underlying ``httpx.Response`` (status, headers).
-    """
-
-    def __init__(
-        self,
-        response: httpx.Response,
-        parser: StreamParser,
-        preloaded: list[StreamDelta] | None = None,
-        *,
-        secret: str | None = None,
-        slot: Slot | None = None,
-        owner: object = None,
-        first_event_by: tuple[float, Call] | None = None,
-    ) -> None:
-        self.response = response
-        self._slot = slot or Slot(None)
-        # The client that sent the request, with its connection pool: alive while this is.
-        self._owner = owner
-        self._iterator = _iterate(response, parser, preloaded, secret, self._slot, first_event_by)
-
-    def __iter__(self) -> Iterator[StreamDelta]:
-        return self
-
-    def __next__(self) -> StreamDelta:
-        return next(self._iterator)
-
-    def close(self) -> None:
-        """Stop the stream, release the connection and the budget slot (safe to call twice)."""
-        try:
-            self._iterator.close()
-            self.response.close()
-        finally:
-            self._slot.release()
-
-    def __enter__(self) -> Stream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        # Last resort for an abandoned stream; callers should close() or use ``with``.
-        iterator = getattr(self, "_iterator", None)
-        if iterator is not None:
-            self.close()
 
 
 class ModelsLabClient(BaseClient):
@@ -281,7 +127,7 @@ class ModelsLabClient(BaseClient):
                 return response, b"", slot
             try:
                 with translate_httpx_errors(before_response=False):
-                    content = _read_body(response, call, until)
+                    content = read_body(response, call, until)
             finally:
                 response.close()
         except BaseException:
@@ -314,7 +160,7 @@ class ModelsLabClient(BaseClient):
         response, preloaded, slot = self._execute(call, until)
         secret = self._config.secret()
         parser = StreamParser(call.api_format)
-        first = None if until is None else (until, call)
+        first = None if until is None or call.deadline is None else (until, call.deadline)
         return Stream(response, parser, preloaded, secret=secret, slot=slot, owner=self,
                       first_event_by=first)  # fmt: skip
 

@@ -9,16 +9,21 @@ The drivers only read chunks and call :meth:`StreamParser.feed`, stop when
 from __future__ import annotations
 
 import json
+import time
 from typing import Protocol
+
+import httpx
 
 from ._anthropic import AnthropicStreamState
 from ._common import is_error_payload
-from ._error_map import error_from_response
+from ._deadline import deadline_error
+from ._error_map import error_from_response, request_id_from
+from ._errors import APIError, scrub
 from ._openai import OpenAIStreamState
 from ._sse import SSEDecoder, SSEEvent
 from ._types import ApiFormat, Completion, StreamDelta, ToolCallDelta
 
-__all__ = ["StreamParser", "deltas_from_completion"]
+__all__ = ["StreamParser", "annotate_stream_error", "deltas_from_completion", "first_event_seen"]
 
 # Error reports are small; a longer body without an event is not one.
 _MAX_HEAD = 64 * 1024
@@ -82,6 +87,26 @@ class StreamParser:
             _raise_if_error_report(bytes(self._head))
         self._state.end(out)
         return out
+
+
+def first_event_seen(deltas: list[StreamDelta], first_event_by: tuple[float, float]) -> bool:
+    """Whether the stream's first event came; raises if the call's deadline passed before.
+
+    ``first_event_by`` is ``(monotonic end, deadline seconds)``: a call's deadline covers a stream
+    up to its first event (later chunks are bounded by the read timeout alone).
+    """
+    if deltas:
+        return True
+    if time.monotonic() > first_event_by[0]:
+        raise deadline_error(first_event_by[1], "before the first event")
+    return False
+
+
+def annotate_stream_error(exc: APIError, response: httpx.Response, secret: str | None) -> None:
+    """Give an error raised while reading a stream its request id, and scrub the key."""
+    if exc.request_id is None:
+        exc.request_id = request_id_from(response.headers)
+    scrub(exc, secret)
 
 
 def _raise_if_error_report(body: bytes) -> None:

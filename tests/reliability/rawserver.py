@@ -3,8 +3,9 @@
 The local server is a well-behaved ASGI app; some faults need control below HTTP framing:
 a chunked body that stays open after the end marker, or keeps sending comments after it.
 Each connection is served by one thread; ``script(request_body) -> list[Step]`` says what to
-send, where a step is bytes for one chunk, ``HOLD`` (keep the body open until the test
-ends) or ``COMMENTS`` (send an SSE comment every few milliseconds until the peer goes away).
+send after the response head, where a step is bytes for one chunk (``b""`` ends the body), a
+float (pause that many seconds), ``HOLD`` (keep the body open until the test ends) or
+``COMMENTS`` (send an SSE comment every few milliseconds until the peer goes away).
 """
 
 from __future__ import annotations
@@ -18,12 +19,18 @@ from types import TracebackType
 
 HOLD = "hold"
 COMMENTS = "comments"
-Step = bytes | str
+Step = bytes | str | float
 
-_HEADERS = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-    b"transfer-encoding: chunked\r\nconnection: keep-alive\r\n\r\n"
-)
+EVENT_STREAM = "text/event-stream"
+JSON = "application/json"
+
+
+def head(content_type: str = EVENT_STREAM, status: str = "200 OK", extra: str = "") -> bytes:
+    """A chunked HTTP/1.1 response head."""
+    return (
+        f"HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\n{extra}"
+        "transfer-encoding: chunked\r\nconnection: keep-alive\r\n\r\n"
+    ).encode()
 
 
 def chunk(data: bytes) -> bytes:
@@ -34,8 +41,10 @@ def chunk(data: bytes) -> bytes:
 class RawServer:
     """Serve ``script`` on ``127.0.0.1:<free port>`` until the ``with`` block ends."""
 
-    def __init__(self, script: Callable[[bytes], list[Step]]) -> None:
+    def __init__(self, script: Callable[[bytes], list[Step]], response_head: bytes = b"") -> None:
         self._script = script
+        self._head = response_head or head()
+        self.requests = 0
         self._stop = threading.Event()
         self._sock = socket.create_server(("127.0.0.1", 0))
         self._sock.settimeout(0.2)
@@ -82,7 +91,8 @@ class RawServer:
                 body = self._read_request(conn)
                 if body is None:
                     return
-                conn.sendall(_HEADERS)
+                self.requests += 1
+                conn.sendall(self._head)
                 if not self._send(conn, self._script(body)):
                     return
 
@@ -119,6 +129,10 @@ class RawServer:
                     conn.sendall(chunk(b": keep-alive\n\n"))
                     time.sleep(0.005)
                 return False
+            if isinstance(step, float):
+                if self._stop.wait(step):
+                    return False
+                continue
             assert isinstance(step, bytes)
             conn.sendall(chunk(step) if step else b"0\r\n\r\n")
         return True
