@@ -141,6 +141,7 @@ class AsyncModelsLabClient(BaseClient):
             except APIError as error:
                 delay = self._retry_delay(call, attempt, error, until)
                 if delay is None:
+                    self._note_attempts(error, attempt)
                     raise
                 await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

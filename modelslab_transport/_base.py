@@ -19,13 +19,12 @@ Decisions on what the API leaves open (see the research notes, section 14):
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,17 +38,18 @@ from ._error_map import error_fields, error_from_response
 from ._errors import (
     APIConnectionError,
     APIError,
-    APITimeoutError,
     BadRequestError,
     ConfigurationError,
     MalformedResponseError,
     UnprocessableEntityError,
 )
+from ._httpx_errors import translate_httpx_errors
 from ._retry import decide_for_error
 from ._stream import deltas_from_completion
 from ._types import JSON, ApiFormat, ChatRequest, ModelEntry
 
 __all__ = ["BaseClient", "Call", "translate_httpx_errors"]
+
 
 logger = logging.getLogger("modelslab_transport")
 
@@ -60,23 +60,6 @@ _STREAM_OPTIONS_REFUSED = re.compile(r"stream_options|include_usage", re.IGNOREC
 MODELS_PATH = "/v1/models"
 # The docs' OpenAI-SDK example (base URL + ``/models``) implies this path too; tried on 404.
 MODELS_FALLBACK_PATH = "/models"
-
-
-@contextlib.contextmanager
-def translate_httpx_errors(*, before_response: bool) -> Iterator[None]:
-    """Re-raise httpx's exceptions as ours (the one place this happens)."""
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise APITimeoutError(
-            f"Request timed out ({type(exc).__name__}).", before_response=before_response
-        ) from exc
-    except httpx.DecodingError as exc:
-        raise MalformedResponseError(f"Could not decode the response body: {exc}") from exc
-    except httpx.HTTPError as exc:
-        raise APIConnectionError(
-            f"Connection error ({type(exc).__name__}): {exc}", before_response=before_response
-        ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,6 +354,16 @@ class BaseClient:
                 call.method, call.path, delay, attempt + 1, self._config.max_retries, error,
             )  # fmt: skip
         return delay
+
+    @staticmethod
+    def _note_attempts(error: APIError, attempt: int) -> None:
+        """Make a connection or timeout error raised after retries say how many were made.
+
+        A 1 s timeout that took 4 s through two retries should not look like a 4 s timeout.
+        """
+        if attempt > 0 and isinstance(error, APIConnectionError):
+            error.message = f"{error.message} (after {attempt + 1} attempts)"
+            error.args = (error.message, *error.args[1:])
 
     def _drop_refused_stream_options(self, call: Call, error: APIError) -> bool:
         body = call.body

@@ -150,6 +150,7 @@ class ModelsLabClient(BaseClient):
             except APIError as error:
                 delay = self._retry_delay(call, attempt, error, until)
                 if delay is None:
+                    self._note_attempts(error, attempt)
                     raise
                 self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,64 @@
+"""httpx's exceptions re-raised as the transport's: the one place this happens."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import httpx
+
+from ._errors import APIConnectionError, APITimeoutError, MalformedResponseError
+
+__all__ = ["translate_httpx_errors"]
+
+
+@contextlib.contextmanager
+def translate_httpx_errors(*, before_response: bool) -> Iterator[None]:
+    """Re-raise httpx's exceptions as ours (the one place this happens).
+
+    Messages name the host (never the path or query, which is not ours to show) and, for a
+    timeout, which limit fired and its value.
+    """
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise APITimeoutError(
+            f"Request to {_host(exc)} timed out: {_limit(exc)} ({type(exc).__name__}).",
+            before_response=before_response,
+        ) from exc
+    except httpx.DecodingError as exc:
+        raise MalformedResponseError(f"Could not decode the response body: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise APIConnectionError(
+            f"Connection error with {_host(exc)} ({type(exc).__name__}): {exc}",
+            before_response=before_response,
+        ) from exc
+
+
+_TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
+    httpx.ConnectTimeout: "connect",
+    httpx.ReadTimeout: "read",
+    httpx.WriteTimeout: "write",
+    httpx.PoolTimeout: "pool",
+}
+
+
+def _host(exc: httpx.HTTPError) -> str:
+    try:
+        url = exc.request.url
+    except RuntimeError:  # an exception raised without its request
+        return "the server"
+    return f"{url.host}:{url.port}" if url.port else str(url.host)
+
+
+def _limit(exc: httpx.TimeoutException) -> str:
+    phase = _TIMEOUT_PHASES.get(type(exc))
+    try:
+        seconds = exc.request.extensions.get("timeout", {}).get(phase)
+    except RuntimeError:
+        seconds = None
+    if phase is None:
+        return "a timeout passed"
+    if not isinstance(seconds, int | float):
+        return f"the {phase} timeout passed"
+    return f"the {phase} timeout of {seconds:g} s passed"
