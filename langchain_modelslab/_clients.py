@@ -45,7 +45,9 @@ class ConnectedChatModel(ClientOwner, BaseChatModel):
         default_factory=secret_from_env("MODELSLAB_API_KEY", default=None)
     )
     base_url: str = Field(default_factory=from_env("MODELSLAB_BASE_URL", default=DEFAULT_BASE_URL))
-    default_headers: dict[str, str] | None = None
+    default_headers: dict[str, str] | None = Field(default=None, exclude=True, repr=False)
+    """Extra headers on every request; never in a repr, a dump or a pickle (they may carry
+    credentials): set them again where an unpickled model runs."""
     key_in_body: bool = False
     allow_insecure_http: bool = False
     http_client: httpx.Client | None = Field(default=None, exclude=True)
@@ -53,12 +55,23 @@ class ConnectedChatModel(ClientOwner, BaseChatModel):
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
     """Your own ``httpx.AsyncClient``; it must be used on one event loop only."""
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+    # hide_input_in_errors: a ValidationError must not print the constructor's input, which
+    # holds the key as a plain string (``ChatModelsLab(api_key=..., temperature="hot")``).
+    model_config = ConfigDict(
+        populate_by_name=True, arbitrary_types_allowed=True, hide_input_in_errors=True
+    )
 
     _clients: ClientCache = PrivateAttr(default_factory=ClientCache)
     # Neither the key nor the caller's HTTP clients travel in a pickle: clients hold sockets
     # and locks, and a key must not be written to disk. Unpickling re-reads the environment.
-    _unpickled_fields: ClassVar[tuple[str, ...]] = ("api_key", "http_client", "http_async_client")
+    _unpickled_fields: ClassVar[tuple[str, ...]] = (
+        "api_key", "default_headers", "http_client", "http_async_client"
+    )  # fmt: skip
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # After validation, not inside it: pydantic would wrap the ConfigurationError.
+        self._check_connection()
 
     def model_post_init(self, context: Any, /) -> None:
         """Hand the caller's own HTTP clients, if any, to the client cache."""

@@ -34,6 +34,7 @@ from modelslab_transport import (
     ConfigurationError,
     ConflictError,
     ContextWindowExceededError,
+    EmptyResponseError,
     InsufficientCreditsError,
     InternalServerError,
     MalformedResponseError,
@@ -90,6 +91,10 @@ class ModelsLabStreamTruncatedError(StreamTruncatedError, ModelAPIError):
     """The stream ended early."""
 class ModelsLabMalformedResponseError(MalformedResponseError, ModelAPIError):
     """The body had no recognisable shape."""
+class ModelsLabEmptyResponseError(EmptyResponseError, ModelAPIError):
+    """An answer with nothing in it; see the transport's ``EmptyResponseError``."""
+
+
 class ModelsLabServerStreamError(ServerStreamError, ModelAPIError):
     """The server reported an error mid-stream."""
 # fmt: on
@@ -114,6 +119,7 @@ _DUAL: dict[type[ModelsLabError], type[ModelsLabError]] = {
     StreamError: ModelsLabStreamError,
     StreamTruncatedError: ModelsLabStreamTruncatedError,
     MalformedResponseError: ModelsLabMalformedResponseError,
+    EmptyResponseError: ModelsLabEmptyResponseError,
     ServerStreamError: ModelsLabServerStreamError,
 }
 _DUAL_CLASSES = frozenset(_DUAL.values())

@@ -21,7 +21,14 @@ from langchain_core.messages import (
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from modelslab_transport import ChatRequest, Completion, StreamDelta, ToolCallDelta, Usage
+from modelslab_transport import (
+    ChatRequest,
+    Completion,
+    StreamDelta,
+    ToolCallDelta,
+    Usage,
+    parse_json,
+)
 from modelslab_transport import ToolCall as WireCall
 
 __all__ = [
@@ -68,7 +75,7 @@ def parse_tool_calls(calls: list[WireCall]) -> tuple[list[ToolCall], list[Invali
     for call in calls:
         raw = call["arguments"]
         try:
-            args = json.loads(raw, strict=False) if raw.strip() else {}
+            args = parse_json(raw, strict=False) if raw.strip() else {}
             error = None if isinstance(args, dict) else "arguments are not a JSON object"
         except ValueError as exc:
             error = f"arguments are not valid JSON: {exc}"

@@ -98,7 +98,7 @@ class ChatModelsLab(ConnectedChatModel):
     extra_body: dict[str, Any] | None = None
     """Extra request parameters, merged into the body last."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, hide_input_in_errors=True)
 
     @model_validator(mode="after")
     def _set_modelslab_version(self) -> Self:

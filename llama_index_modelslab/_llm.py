@@ -16,7 +16,7 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
@@ -128,6 +128,9 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
     additional_kwargs: dict[str, Any] = Field(default_factory=dict)
     stream_usage: bool = Field(default=True)
 
+    # A ValidationError must not print the constructor's input: it holds the key as a string.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     _clients: ClientCache = PrivateAttr()
 
     def __init__(
@@ -138,6 +141,7 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         **data: Any,
     ) -> None:
         super().__init__(**data)
+        self._check_connection()
         self._clients = ClientCache(http_client, async_http_client)
 
     @classmethod

@@ -6,7 +6,6 @@ answers and each cumulative streamed one), so both paths have exactly the same s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -20,7 +19,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from modelslab_transport import estimate_cost
+from modelslab_transport import estimate_cost, parse_json
 
 if TYPE_CHECKING:
     from modelslab_transport import Completion, Usage
@@ -63,7 +62,7 @@ _completion_response = fast_model(CompletionResponse)
 def parse_arguments(arguments: str) -> dict[str, Any] | str:
     """Return tool arguments as a dict when they are a JSON object, else the raw string."""
     try:
-        value = json.loads(arguments) if arguments else {}
+        value = parse_json(arguments) if arguments else {}
     except ValueError:
         return arguments
     return value if isinstance(value, dict) else arguments

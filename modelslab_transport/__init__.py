@@ -31,6 +31,7 @@ from ._errors import (
     ConfigurationError,
     ConflictError,
     ContextWindowExceededError,
+    EmptyResponseError,
     InsufficientCreditsError,
     InternalServerError,
     MalformedResponseError,
@@ -44,6 +45,7 @@ from ._errors import (
     StreamTruncatedError,
     UnprocessableEntityError,
 )
+from ._json import parse_json
 from ._lifecycle import CLIENT_SETTINGS, ClientCache, ClientOwner, without_fields
 from ._limit import DEFAULT_MAX_CONCURRENCY
 from ._types import (
@@ -91,6 +93,7 @@ __all__ = [
     "ConflictError",
     "ContentPart",
     "ContextWindowExceededError",
+    "EmptyResponseError",
     "FinishReason",
     "FunctionSpec",
     "ImageURL",
@@ -124,6 +127,7 @@ __all__ = [
     "estimate_cost",
     "get_model_info",
     "list_catalog",
+    "parse_json",
     "register_model",
     "without_fields",
 ]

@@ -18,7 +18,7 @@ from ._common import (
     server_stream_error,
     to_int,
 )
-from ._errors import StreamTruncatedError
+from ._errors import EmptyResponseError, StreamTruncatedError
 from ._sse import SSEEvent
 from ._types import JSON, Completion, StreamDelta, ToolCall, ToolCallDelta, Usage
 
@@ -47,7 +47,13 @@ def parse_usage(raw: Any) -> Usage | None:
 
 
 def parse_message(body: JSON) -> Completion:
-    """Normalize a Messages answer (check :func:`is_message` first)."""
+    """Normalize a Messages answer (check :func:`is_message` first).
+
+    Raises:
+        EmptyResponseError: No content block and no stop reason: nothing was answered.
+    """
+    if not body.get("content") and not body.get("stop_reason"):
+        raise EmptyResponseError("The answer has no content blocks and no stop_reason.", body=body)
     texts: list[str] = []
     thinking: list[str] = []
     calls: list[ToolCall] = []
@@ -86,11 +92,12 @@ class AnthropicStreamState:
     with a stop reason is accepted too.
     """
 
-    __slots__ = ("_input", "_output", "_tools", "_usage_sent", "done", "finished")
+    __slots__ = ("_answered", "_input", "_output", "_tools", "_usage_sent", "done", "finished")
 
     def __init__(self) -> None:
         self.done = False
         self.finished = False
+        self._answered = False  # a content block was seen
         self._input: Usage | None = None
         self._output = 0
         self._tools: dict[int, int] = {}  # content block index -> tool-call index
@@ -111,8 +118,10 @@ class AnthropicStreamState:
             raise server_stream_error(payload)
         delta: StreamDelta = {}
         if kind == "content_block_delta":
+            self._answered = True
             self._block_delta(payload, delta)
         elif kind == "content_block_start":
+            self._answered = True
             self._block_start(payload, delta)
         elif kind == "message_start":
             self._message_start(payload, delta)
@@ -129,6 +138,10 @@ class AnthropicStreamState:
         if not (self.done or self.finished):
             raise StreamTruncatedError(
                 "The event stream ended before the answer was complete (no message_stop)."
+            )
+        if not (self._answered or self.finished):
+            raise EmptyResponseError(
+                "The event stream ended without any content block or stop reason."
             )
         delta: StreamDelta = {}
         self._flush_usage(delta)

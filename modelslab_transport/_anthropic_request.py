@@ -9,12 +9,12 @@ role are merged (the Messages API wants user/assistant alternation).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ._catalog import default_max_tokens
 from ._common import arguments_text
 from ._errors import ConfigurationError
+from ._json import parse_json
 from ._types import JSON, ChatMessage, ChatRequest, ToolChoice, ToolSpec
 
 __all__ = ["build_body", "build_count_body", "convert_messages"]
@@ -72,7 +72,7 @@ def _tool_input(arguments: str) -> JSON:
     if not arguments.strip():
         return {}
     try:
-        value = json.loads(arguments)
+        value = parse_json(arguments)
     except ValueError:
         # Models sometimes emit invalid JSON; replaying the history must not fail on it.
         return {"raw_arguments": arguments}

@@ -139,6 +139,7 @@ class AsyncModelsLabClient(BaseClient):
                     return response, None, slot
                 return response, self._interpret(call, response, content), None
             except APIError as error:
+                self._scrub(error)
                 delay = self._retry_delay(call, attempt, error, until)
                 if delay is None:
                     self._note_attempts(error, attempt)

@@ -32,7 +32,9 @@ import httpx
 from pydantic import SecretStr
 
 from . import _anthropic, _anthropic_request, _openai
-from ._config import ClientConfig, check_deadline, resolve_config
+from ._bodies import is_count, is_model_list, json_or_text, media_type, parse_models
+from ._common import is_error_payload
+from ._config import ClientConfig, resolve_config
 from ._deadline import deadline_error
 from ._error_map import error_fields, error_from_response
 from ._errors import (
@@ -42,11 +44,15 @@ from ._errors import (
     ConfigurationError,
     MalformedResponseError,
     UnprocessableEntityError,
+    redact,
+    scrub,
 )
 from ._httpx_errors import translate_httpx_errors
+from ._log_redaction import guard_secret
 from ._retry import decide_for_error
 from ._stream import deltas_from_completion
-from ._types import JSON, ApiFormat, ChatRequest, ModelEntry
+from ._types import JSON, ApiFormat, ChatRequest
+from ._validate import check_deadline, check_sampling
 
 __all__ = ["BaseClient", "Call", "translate_httpx_errors"]
 
@@ -76,35 +82,6 @@ class Call:
     parse: Callable[[Any], Any]
     # Seconds the whole call may take (see ``BaseClient._start``); None: unbounded.
     deadline: float | None = None
-
-
-def _is_count(body: Any) -> bool:
-    return isinstance(body, dict) and isinstance(body.get("input_tokens"), int)
-
-
-def _is_model_list(body: Any) -> bool:
-    return isinstance(body, list) or (isinstance(body, dict) and isinstance(body.get("data"), list))
-
-
-def _parse_models(body: Any) -> list[ModelEntry]:
-    items = body if isinstance(body, list) else body["data"]
-    entries = [item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
-    if len(entries) != len(items):
-        raise MalformedResponseError("A model list entry has no string 'id'.", body=body)
-    return entries  # type: ignore[return-value]
-
-
-def _json_or_text(content: bytes) -> Any:
-    if not content:
-        return None
-    try:
-        return json.loads(content)
-    except ValueError:
-        return content.decode("utf-8", errors="replace")
-
-
-def _media_type(response: httpx.Response) -> str:
-    return str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
 
 
 class BaseClient:
@@ -140,6 +117,7 @@ class BaseClient:
         )
         self._random = random
         self._clock = clock
+        guard_secret(self, self._config.secret())
         # Set once the server refused ``stream_options``: later streams go without it.
         self._stream_options_refused = False
 
@@ -174,6 +152,7 @@ class BaseClient:
     ) -> Call:
         accepts: Callable[[Any], bool]
         parse: Callable[[Any], Any]
+        check_sampling(request)
         if api_format == "openai":
             body = _openai.build_body(request, stream=stream)
             path, accepts, parse = _openai.PATH, _openai.is_completion, _openai.parse_completion
@@ -194,6 +173,7 @@ class BaseClient:
         self, body: JSON, stream: bool, timeout: float | None, deadline: float | None = None
     ) -> Call:
         """A call with a Messages body written in Anthropic's shape (sent nearly as is)."""
+        check_sampling(body)
         native = _anthropic_request.native_body(body, stream=stream)
         call = self._answer_call(_anthropic_request.PATH, native, stream, "anthropic", timeout,
                                  _anthropic.is_message, _anthropic.parse_message)  # fmt: skip
@@ -258,11 +238,11 @@ class BaseClient:
     def _count_call(self, request: ChatRequest) -> Call:
         body = _anthropic_request.build_count_body(request)
         return Call("POST", _anthropic_request.COUNT_PATH, body, False, "anthropic",
-                    self._config.timeout, _is_count, lambda b: b["input_tokens"])  # fmt: skip
+                    self._config.timeout, is_count, lambda b: b["input_tokens"])  # fmt: skip
 
     def _models_call(self, path: str = MODELS_PATH) -> Call:
         return Call("GET", path, None, False, "openai", self._config.timeout,
-                    _is_model_list, _parse_models)  # fmt: skip
+                    is_model_list, parse_models)  # fmt: skip
 
     def _build_request(
         self,
@@ -299,15 +279,15 @@ class BaseClient:
         return (
             call.stream
             and response.is_success
-            and _media_type(response) in ("text/event-stream", "")
+            and media_type(response) in ("text/event-stream", "")
         )
 
     def _interpret(self, call: Call, response: httpx.Response, content: bytes) -> Any:
         """The parsed result of a read response (its body is ``content``), or its typed error."""
         secret = self._config.secret()
-        body = _json_or_text(content)
+        body = json_or_text(content)
         if response.is_success:
-            media = _media_type(response)
+            media = media_type(response)
             if (
                 call.stream
                 and not (media.endswith("json") or media.endswith("+json"))
@@ -315,11 +295,15 @@ class BaseClient:
                 and error_fields(body)[0] is None
             ):
                 raise MalformedResponseError(
-                    f"Expected an event stream, got content type {media!r}.", body=body
+                    f"Expected an event stream, got content type {media!r}.",
+                    body=redact(body, secret),
                 )
             if isinstance(body, str):
-                raise MalformedResponseError(f"The response is not JSON: {body[:200]!r}")
-            if call.accepts(body):
+                shown = redact(body[:200], secret)  # a body may echo the key
+                raise MalformedResponseError(f"The response is not JSON: {shown!r}")
+            # An answer's shape with an error in it (``{"choices": [], "error": {...}}``) is
+            # the error it reports: a 429 there is retried like any 429.
+            if call.accepts(body) and not (isinstance(body, dict) and is_error_payload(body)):
                 return call.parse(body)
         raise error_from_response(
             response.status_code, response.headers, body, secret=secret, now=self._clock()
@@ -354,6 +338,14 @@ class BaseClient:
                 call.method, call.path, delay, attempt + 1, self._config.max_retries, error,
             )  # fmt: skip
         return delay
+
+    def _scrub(self, error: APIError) -> None:
+        """The boundary every failed attempt passes: the key leaves no trace in ``error``.
+
+        Done before the error is logged for a retry or raised to the caller, whatever built
+        it (a server echoing the key in its body, headers or request id).
+        """
+        scrub(error, self._config.secret())
 
     @staticmethod
     def _note_attempts(error: APIError, attempt: int) -> None:

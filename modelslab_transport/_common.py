@@ -7,6 +7,7 @@ from typing import Any
 
 from ._error_map import error_fields, infer_status
 from ._errors import MalformedResponseError, ServerStreamError
+from ._json import parse_json
 from ._types import JSON, Usage
 
 __all__ = [
@@ -57,7 +58,7 @@ def to_int(value: Any) -> int:
         return value
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
         return 0
 
 
@@ -93,7 +94,7 @@ def arguments_text(arguments: Any) -> str:
 def load_event_json(data: str) -> JSON:
     """Parse one SSE ``data`` payload that must be a JSON object."""
     try:
-        value = json.loads(data)
+        value = parse_json(data)
     except ValueError:
         raise MalformedResponseError(
             f"Stream event data is not JSON: {data[:200]!r}", body=data

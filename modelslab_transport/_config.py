@@ -9,7 +9,6 @@ JSON body (what older ModelsLab examples do) is an opt-in (``key_in_body=True``)
 from __future__ import annotations
 
 import ipaddress
-import math
 import os
 import platform
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from pydantic import SecretStr
 
 from ._errors import ConfigurationError
 from ._limit import DEFAULT_MAX_CONCURRENCY, resolve_max_concurrency
+from ._validate import check_base_url, check_deadline, check_headers, check_key, check_seconds
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -157,6 +157,7 @@ class ClientConfig:
         """The client timeout with the read (and write) timeout replaced by ``read``."""
         if read is None:
             return self.timeout
+        read = check_seconds("timeout", read, None)
         return httpx.Timeout(read, connect=self.timeout.connect, write=read, pool=self.timeout.pool)
 
 
@@ -164,16 +165,10 @@ def _resolve_base_url(base_url: str | None) -> str:
     url = (base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {url!r}.")
-    return url
-
-
-def _positive(name: str, value: float | None, default: float) -> float:
-    if value is None:
-        return default
-    if value <= 0:
-        raise ConfigurationError(f"{name} must be a positive number of seconds, got {value!r}.")
-    return float(value)
+        raise ConfigurationError(
+            f"base_url must be an http(s) URL with a host, got {parts.scheme or 'no'} scheme."
+        )
+    return check_base_url(url)
 
 
 def resolve_config(
@@ -197,11 +192,13 @@ def resolve_config(
     if api_key is None:
         api_key = os.environ.get(ENV_API_KEY) or None
     if isinstance(api_key, str):
-        api_key = SecretStr(api_key.strip()) if api_key.strip() else None
+        api_key = SecretStr(check_key(api_key.strip())) if api_key.strip() else None
+    elif isinstance(api_key, SecretStr) and api_key.get_secret_value().strip():
+        api_key = SecretStr(check_key(api_key.get_secret_value().strip()))
     if not isinstance(max_retries, int) or max_retries < 0:
         raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}.")
-    read = _positive("timeout", timeout, DEFAULT_TIMEOUT)
-    connect = _positive("connect_timeout", connect_timeout, DEFAULT_CONNECT_TIMEOUT)
+    read = check_seconds("timeout", timeout, DEFAULT_TIMEOUT)
+    connect = check_seconds("connect_timeout", connect_timeout, DEFAULT_CONNECT_TIMEOUT)
     return ClientConfig(
         api_key=api_key,
         base_url=_resolve_base_url(base_url),
@@ -209,29 +206,9 @@ def resolve_config(
         # for a pooled connection is bounded like connecting.
         timeout=httpx.Timeout(read, connect=connect, write=read, pool=connect),
         max_retries=max_retries,
-        default_headers=dict(default_headers or {}),
+        default_headers=check_headers(default_headers),
         key_in_body=key_in_body,
         allow_insecure_http=allow_insecure_http,
         max_concurrency=resolve_max_concurrency(max_concurrency),
         deadline=check_deadline(deadline),
     )
-
-
-def check_deadline(value: float | None) -> float | None:
-    """``value`` as a deadline in seconds: ``None``, or a finite number above zero.
-
-    Raises:
-        ConfigurationError: Anything else (names the setting, before any I/O).
-    """
-    if value is None:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ConfigurationError(
-            f"deadline must be a finite number of seconds above 0, or None; got {value!r}."
-        )
-    return float(value)

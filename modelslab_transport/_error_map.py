@@ -33,6 +33,7 @@ from ._errors import (
     RequestTooLargeError,
     UnprocessableEntityError,
     redact,
+    redact_headers,
 )
 
 __all__ = [
@@ -290,6 +291,7 @@ def error_from_response(
         for a 2xx body with no error shape a :class:`MalformedResponseError`.
     """
     body = redact(body, secret)
+    headers = redact_headers(headers, secret)
     request_id = request_id_from(headers)
     message, err_type, code = error_fields(body)
     status = status_code

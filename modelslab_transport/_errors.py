@@ -22,6 +22,7 @@ Exception tree::
         └── StreamError               the answer itself is unusable
             ├── StreamTruncatedError  the event stream ended before the answer did
             ├── MalformedResponseError  not JSON, not SSE, or an unrecognisable shape
+            │   └── EmptyResponseError  an answer with nothing in it
             └── ServerStreamError     the server sent an error event mid-stream
 
 ModelsLab reports errors in several shapes and sometimes inside an HTTP 200; ``_error_map``
@@ -44,6 +45,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ContextWindowExceededError",
+    "EmptyResponseError",
     "InsufficientCreditsError",
     "InternalServerError",
     "MalformedResponseError",
@@ -57,6 +59,7 @@ __all__ = [
     "StreamTruncatedError",
     "UnprocessableEntityError",
     "redact",
+    "redact_headers",
     "scrub",
 ]
 
@@ -220,6 +223,14 @@ class MalformedResponseError(StreamError):
     """The body is not JSON / SSE, or has a shape no ModelsLab answer has."""
 
 
+class EmptyResponseError(MalformedResponseError):
+    """A successful-looking answer with nothing in it; the message names what was missing.
+
+    No choice, no message, no content and no stop reason, or a stream with no answer event
+    before its end marker. A real empty text with a real finish reason is not this.
+    """
+
+
 class ServerStreamError(StreamError):
     """The server reported an error inside the event stream.
 
@@ -257,10 +268,25 @@ def redact(value: Any, secret: str | None) -> Any:
     return value
 
 
+def redact_headers(headers: Mapping[str, str], secret: str | None) -> Mapping[str, str]:
+    """``headers``, or a plain copy with ``secret`` redacted if any value echoes it."""
+    if not secret or not any(secret in value for value in headers.values()):
+        return headers
+    return {name: redact(value, secret) for name, value in headers.items()}
+
+
 def scrub(error: APIError, secret: str | None) -> APIError:
-    """Redact ``secret`` from an already-built error's message and body (in place)."""
+    """Redact ``secret`` from an already-built error, in place: everything it shows.
+
+    Message, ``args``, body, request id and (for status errors) the response headers; a
+    server that echoes the key back must not put it into the caller's logs.
+    """
     if secret:
         error.message = redact(error.message, secret)
         error.body = redact(error.body, secret)
         error.args = tuple(redact(a, secret) for a in error.args)
+        if error.request_id is not None:
+            error.request_id = redact(error.request_id, secret)
+        if isinstance(error, APIStatusError):
+            error.headers = redact_headers(error.headers, secret)
     return error

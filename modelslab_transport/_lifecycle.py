@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from ._async_client import AsyncModelsLabClient
 from ._client import ModelsLabClient
+from ._config import resolve_config
 
 __all__ = ["CLIENT_SETTINGS", "ClientCache", "ClientOwner", "without_fields"]
 
@@ -64,6 +65,9 @@ class ClientCache:
         print(client is cache.sync(lambda: settings))
         cache.close()
         ```
+
+        Both model classes keep their clients in one; closing them:
+        ``notebooks/02_llama_index_quickstart.ipynb`` (last cell).
 
     Args:
         http_client: An injected ``httpx.Client`` for the sync client (not closed here).
@@ -158,14 +162,43 @@ class ClientOwner:
     private ``_clients`` :class:`ClientCache`. Assigning one of those fields makes the next
     call build new clients; copies get their own clients; pickles carry neither the key nor
     any client (the key is read again from the environment by the transport).
+
+    Example:
+        ```python
+        import pickle
+
+        from langchain_modelslab import ChatModelsLab
+        from modelslab_transport import ClientOwner
+
+        with ChatModelsLab(api_key="my-key", base_url="http://127.0.0.1:8000/v1") as model:
+            print(isinstance(model, ClientOwner))  # so is LlamaIndex's ModelsLabLLM
+            model.max_retries = 5  # checked now; the next call builds new clients
+            print("my-key" in repr(pickle.loads(pickle.dumps(model))))  # the key stays here
+        ```
+
+        Closing a model's clients: ``notebooks/02_llama_index_quickstart.ipynb`` (last cell).
     """
 
     _clients: ClientCache
-    # Fields that must not be pickled: the key (and, where they are fields, injected clients).
-    _unpickled_fields: ClassVar[tuple[str, ...]] = ("api_key",)
+    # Fields that must not be pickled: the key and extra headers (which may carry
+    # credentials), and, where they are fields, injected clients.
+    _unpickled_fields: ClassVar[tuple[str, ...]] = ("api_key", "default_headers")
 
     def _client_settings(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in CLIENT_SETTINGS}
+
+    def _check_connection(self, **changed: Any) -> None:
+        """Refuse bad connection settings now, not at the first call.
+
+        Before a repr could show a password in ``base_url``, too.
+
+        Args:
+            **changed: Settings about to be assigned, checked with the others.
+
+        Raises:
+            ConfigurationError: Names the setting (never a credential's value).
+        """
+        resolve_config(**{**self._client_settings(), **changed})
 
     def _client(self) -> ModelsLabClient:
         return self._clients.sync(self._client_settings)
@@ -200,6 +233,8 @@ class ClientOwner:
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "api_key" and isinstance(value, str):
             value = SecretStr(value)  # as validation stores it: never a plain string
+        if name in CLIENT_SETTINGS:
+            self._check_connection(**{name: value})
         super().__setattr__(name, value)
         # Clients are built once from these settings; checked on assignment, never per call.
         if name in CLIENT_SETTINGS:

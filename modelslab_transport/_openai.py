@@ -16,7 +16,7 @@ from ._common import (
     server_stream_error,
     to_int,
 )
-from ._errors import StreamTruncatedError
+from ._errors import EmptyResponseError, StreamTruncatedError
 from ._sse import SSEEvent
 from ._types import JSON, ChatRequest, Completion, StreamDelta, ToolCall, ToolCallDelta, Usage
 
@@ -135,10 +135,17 @@ def parse_completion(body: JSON) -> Completion:
     """Normalize a ``chat.completion`` body (check :func:`is_completion` first).
 
     Only the first choice is read (``n`` > 1 is not normalized; see ``raw``).
+
+    Raises:
+        EmptyResponseError: No choice, or a first choice without a message object.
     """
-    choices = body.get("choices") or [{}]
-    choice: JSON = choices[0] if isinstance(choices[0], dict) else {}
-    message: JSON = choice["message"] if isinstance(choice.get("message"), dict) else {}
+    choices = body.get("choices")
+    if not choices:
+        raise EmptyResponseError("The answer has no choices (choices: []).", body=body)
+    choice = choices[0]
+    message = choice.get("message") if isinstance(choice, dict) else None
+    if not isinstance(message, dict):
+        raise EmptyResponseError("The answer's first choice has no message object.", body=body)
     return Completion(
         id=as_text(body.get("id")),
         model=as_text(body.get("model")),
@@ -198,11 +205,14 @@ class OpenAIStreamState:
     consumers that concatenate name fragments still get the name once.
     """
 
-    __slots__ = ("_ids", "_meta_sent", "_names", "_usage", "_usage_sent", "done", "finished")
+    __slots__ = (
+        "_answered", "_ids", "_meta_sent", "_names", "_usage", "_usage_sent", "done", "finished"
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.done = False
         self.finished = False
+        self._answered = False  # a choice was seen: an answer, if perhaps an empty one
         self._meta_sent = False
         self._usage: Usage | None = None
         self._usage_sent = False
@@ -226,8 +236,10 @@ class OpenAIStreamState:
             self._meta(chunk, delta)
         choices = chunk.get("choices")
         first = choices[0] if isinstance(choices, list) and choices else None
-        if isinstance(first, dict) and _choice_delta(first, delta):
-            self.finished = True
+        if isinstance(first, dict):
+            self._answered = True
+            if _choice_delta(first, delta):
+                self.finished = True
         if "tool_calls" in delta:
             self._drop_repeats(delta["tool_calls"])
         usage = chunk.get("usage")
@@ -240,6 +252,10 @@ class OpenAIStreamState:
 
     def end(self, out: list[StreamDelta]) -> None:
         """End of input: accept it if [DONE] or a finish reason was seen, else raise."""
+        if (self.done or self.finished) and not self._answered:
+            raise EmptyResponseError(
+                "The event stream ended without any choice (only its end marker or usage)."
+            )
         if self.done or self.finished:
             self._flush_usage(out)
             return

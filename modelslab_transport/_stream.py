@@ -8,7 +8,6 @@ The drivers only read chunks and call :meth:`StreamParser.feed`, stop when
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Protocol
 
@@ -19,6 +18,7 @@ from ._common import is_error_payload
 from ._deadline import deadline_error
 from ._error_map import error_from_response, request_id_from
 from ._errors import APIError, scrub
+from ._json import parse_json
 from ._openai import OpenAIStreamState
 from ._sse import SSEDecoder, SSEEvent
 from ._types import ApiFormat, Completion, StreamDelta, ToolCallDelta
@@ -111,7 +111,7 @@ def annotate_stream_error(exc: APIError, response: httpx.Response, secret: str |
 
 def _raise_if_error_report(body: bytes) -> None:
     try:
-        payload = json.loads(body)
+        payload = parse_json(body)
     except ValueError:
         return
     if isinstance(payload, dict) and is_error_payload(payload):
@@ -138,7 +138,8 @@ def deltas_from_completion(completion: Completion) -> list[StreamDelta]:
             ToolCallDelta(index=i, id=c["id"], name=c["name"], arguments=c["arguments"])
             for i, c in enumerate(completion["tool_calls"])
         ]
-    delta["finish_reason"] = completion["finish_reason"] or "stop"
+    if completion["finish_reason"]:  # never invented: the body says why it ended, or not
+        delta["finish_reason"] = completion["finish_reason"]
     if completion["usage"] is not None:
         delta["usage"] = completion["usage"]
     return [delta]

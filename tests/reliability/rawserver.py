@@ -3,9 +3,10 @@
 The local server is a well-behaved ASGI app; some faults need control below HTTP framing:
 a chunked body that stays open after the end marker, or keeps sending comments after it.
 Each connection is served by one thread; ``script(request_body) -> list[Step]`` says what to
-send after the response head, where a step is bytes for one chunk (``b""`` ends the body), a
-float (pause that many seconds), ``HOLD`` (keep the body open until the test ends) or
-``COMMENTS`` (send an SSE comment every few milliseconds until the peer goes away).
+send after the response head (or returns ``(head, steps)`` to choose the head per request).
+A step is bytes for one chunk (``b""`` ends the body), a float (pause that many seconds),
+``HOLD`` (keep the body open until the test ends) or ``COMMENTS`` (send an SSE comment every
+few milliseconds until the peer goes away).
 """
 
 from __future__ import annotations
@@ -41,7 +42,11 @@ def chunk(data: bytes) -> bytes:
 class RawServer:
     """Serve ``script`` on ``127.0.0.1:<free port>`` until the ``with`` block ends."""
 
-    def __init__(self, script: Callable[[bytes], list[Step]], response_head: bytes = b"") -> None:
+    def __init__(
+        self,
+        script: Callable[[bytes], list[Step] | tuple[bytes, list[Step]]],
+        response_head: bytes = b"",
+    ) -> None:
         self._script = script
         self._head = response_head or head()
         self.requests = 0
@@ -92,8 +97,12 @@ class RawServer:
                 if body is None:
                     return
                 self.requests += 1
-                conn.sendall(self._head)
-                if not self._send(conn, self._script(body)):
+                planned = self._script(body)
+                response_head, steps = (
+                    planned if isinstance(planned, tuple) else (self._head, planned)
+                )
+                conn.sendall(response_head)
+                if not self._send(conn, steps):
                     return
 
     def _read_request(self, conn: socket.socket) -> bytes | None:

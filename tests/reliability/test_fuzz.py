@@ -515,3 +515,59 @@ def test_llama_index_converter_raises_only_documented_errors(
         return
     assert type(refused) is mt.ConfigurationError  # not a parse error that happens to be one
     assert str(refused)
+
+
+# --------------------------------------------- hostile JSON text: depth, huge and odd numbers
+
+hostile_number = st.sampled_from(
+    ["1e999", "-1e999", "NaN", "Infinity", "-Infinity", "1" * 5000, "1e308", "-0", "0.0"]
+)
+hostile_leaf = hostile_number | st.sampled_from(['"x"', "null", "true", "[]", "{}", "3"])
+
+
+def _nest(depth: int, leaf: str, key: str) -> str:
+    opener, closer = ('{"%s": ' % key, "}") if depth % 2 else ("[", "]")  # noqa: UP031
+    return opener * depth + leaf + closer * depth
+
+
+hostile_text = st.builds(
+    lambda depth, leaf, key, where: where.replace("LEAF", _nest(depth, leaf, key)),
+    st.integers(0, 1200),
+    hostile_leaf,
+    st.sampled_from(KEYS),
+    st.sampled_from(
+        [
+            "LEAF",
+            '{"choices": [{"index": 0, "message": {"role": "assistant", "content": LEAF}}]}',
+            '{"choices": [{"index": 0, "message": {"content": "hi"}}], "usage": {"prompt_tokens": LEAF}}',  # noqa: E501
+            '{"choices": [{"index": LEAF, "delta": {"tool_calls": [{"index": LEAF}]}}]}',
+            '{"type": "message", "content": [], "stop_reason": "end_turn", "usage": LEAF}',
+            '{"error": {"code": LEAF, "message": LEAF}}',
+        ]
+    ),
+)
+
+
+@FUZZ
+@given(hostile_text, st.sampled_from(["openai", "anthropic"]))
+@pytest.mark.parametrize("stream", [False, True])
+def test_hostile_json_text_ends_in_an_answer_or_a_typed_error(
+    stream: bool, text: str, api_format: Any
+) -> None:
+    """Deep nesting, infinities, NaN and 5,000-digit numbers, in bodies and in SSE lines."""
+    if stream:
+        parser = StreamParser(api_format)
+        body = f"data: {text}\n\ndata: [DONE]\n\n".encode()
+        only_typed(lambda: [*parser.feed(body), *parser.finish()])
+        return
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=text.encode(), headers={"content-type": "application/json"}
+        )
+
+    request: mt.ChatRequest = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+    client = mt.ModelsLabClient("k", base_url="https://a.test/v", max_retries=0,
+                                transport=httpx.MockTransport(handler))  # fmt: skip
+    with client:
+        only_typed(lambda: client.chat(request, api_format=api_format))

@@ -273,8 +273,6 @@ INSECURE = [
     "http://0.0.0.0:8765/api/v7/llm",
     "http://127.0.0.1.nip.io/api/v7/llm",
     "http://localhost.example.test/v7",
-    "http://127.0.0.1@evil.example.test/v7",
-    "http://127.0.0.1:80@evil.example.test/v7",
     "http://[::ffff:7f00:1]/v7",
 ]
 LOOPBACK = [
@@ -284,9 +282,44 @@ LOOPBACK = [
     "http://LOCALHOST/v7",
     "http://[::1]:8765/v7",
     "http://api.localhost/v7",
-    "http://evil.example.test@127.0.0.1/v7",
     "https://api.example.test/v7",
 ]
+# Credentials in the URL: refused whatever the host (httpx would send them as Basic auth in
+# place of the key, and the password would show in reprs and logs).
+WITH_CREDENTIALS = [
+    "http://127.0.0.1@evil.example.test/v7",
+    "http://127.0.0.1:80@evil.example.test/v7",
+    "http://evil.example.test@127.0.0.1/v7",
+    "https://user:hunter2-password@api.example.test/v7",
+]
+
+
+@pytest.mark.parametrize("base_url", WITH_CREDENTIALS)
+def test_credentials_in_the_base_url_are_refused_at_construction(base_url: str) -> None:
+    """Refused by every class before anything is sent, or shown in a repr."""
+    makers: list[Any] = [
+        lambda: ChatModelsLab(api_key=SECRET, base_url=base_url),
+        lambda: ModelsLabLLM(api_key=SECRET, base_url=base_url),
+        lambda: mt.ModelsLabClient(SECRET, base_url=base_url),
+        lambda: mt.AsyncModelsLabClient(SECRET, base_url=base_url),
+    ]
+    for make in makers:
+        with pytest.raises(mt.ConfigurationError, match="user name or password") as info:
+            make()
+        assert "hunter2" not in str(info.value)
+        assert SECRET not in str(info.value)
+    model = ChatModelsLab(api_key=SECRET)
+    with pytest.raises(mt.ConfigurationError, match="user name or password"):
+        model.base_url = base_url  # assignment is checked before it takes effect
+    assert model.base_url != base_url
+
+
+@pytest.mark.parametrize("cls", [ChatModelsLab, ModelsLabLLM])
+def test_a_validation_error_does_not_print_the_key(cls: Any) -> None:
+    with pytest.raises(ValueError, match="temperature") as info:
+        cls(api_key=SECRET, temperature="very hot")
+    assert SECRET[:8] not in str(info.value)
+    assert SECRET[:8] not in repr(info.value)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -354,3 +387,16 @@ async def test_redirects_are_not_followed(kind: str) -> None:
         await send()
     assert info.value.status_code == 307
     assert [r.url.host for r in seen] == ["api.test"]
+
+
+@pytest.mark.parametrize("cls", [ChatModelsLab, ModelsLabLLM])
+def test_default_headers_stay_out_of_repr_dumps_and_pickle(cls: Any) -> None:
+    token = "hdr-credential-91f3"
+    model = cls(api_key=SECRET, default_headers={"X-Proxy-Auth": token})
+    shown = [repr(model), str(model), pickle.dumps(model).hex(), token.encode().hex()]
+    assert token not in shown[0]
+    assert token not in shown[1]
+    assert shown[3] not in shown[2]  # the pickle's bytes do not hold the header value
+    if cls is ChatModelsLab:
+        assert token not in dumps(model)
+    assert pickle.loads(pickle.dumps(model)).default_headers is None

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from modelslab_transport import (
+    EmptyResponseError,
     MalformedResponseError,
     ServerStreamError,
     StreamDelta,
@@ -63,7 +64,6 @@ def test_parse_message() -> None:
         ("stop_sequence", "stop"),
         ("max_tokens", "length"),
         ("tool_use", "tool_calls"),
-        (None, None),
     ],
 )
 def test_stop_reasons(stop: str | None, expected: str | None) -> None:
@@ -71,6 +71,11 @@ def test_stop_reasons(stop: str | None, expected: str | None) -> None:
     result = parse_message(body)
     assert result["finish_reason"] == expected
     assert result["text"] is None
+
+
+def test_no_content_and_no_stop_reason_is_not_an_answer() -> None:
+    with pytest.raises(EmptyResponseError, match="no content blocks and no stop_reason"):
+        parse_message({"type": "message", "content": [], "stop_reason": None})
 
 
 @pytest.mark.parametrize(

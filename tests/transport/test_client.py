@@ -124,8 +124,10 @@ async def test_insecure_http_is_refused_before_sending(api: MakeApi) -> None:
 
 async def test_unserializable_request_is_a_configuration_error(api: MakeApi) -> None:
     facade = api(ok())
-    with pytest.raises(ConfigurationError, match="JSON"):
+    with pytest.raises(ConfigurationError, match="temperature"):
         await facade.chat({**REQUEST, "temperature": float("nan")})
+    with pytest.raises(ConfigurationError, match="JSON"):
+        await facade.chat({**REQUEST, "extra_body": {"x": float("nan")}})
     with pytest.raises(ConfigurationError, match="JSON"):
         await facade.chat({**REQUEST, "extra_body": {"x": object()}})
 

@@ -40,6 +40,8 @@ CONTRACT = {
     "ClientOwner",
     "CLIENT_SETTINGS",
     "without_fields",
+    "parse_json",
+    "EmptyResponseError",
     # errors
     "ModelsLabError",
     "ConfigurationError",

@@ -1,0 +1,104 @@
+"""The caller's settings, checked before any I/O: each bad one is a ``ConfigurationError``.
+
+Without these checks a careless value fails late and in the wrong shape: a key with a pasted
+zero-width space raises ``UnicodeEncodeError`` from deep inside httpx (its ``args`` holding
+the whole key); a line break in it becomes a connection error, retried three times and logged
+with the key each time; ``timeout=float("inf")`` raises ``OverflowError`` at call time. Every
+message names the setting and never its value when the value may be a credential.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._errors import ConfigurationError
+
+__all__ = [
+    "check_base_url",
+    "check_deadline",
+    "check_headers",
+    "check_key",
+    "check_sampling",
+    "check_seconds",
+]
+
+
+def _header_safe(text: str) -> bool:
+    """Visible ASCII and inner spaces only: what an HTTP header value can carry as is."""
+    return text.isascii() and text.isprintable() and "\r" not in text and "\n" not in text
+
+
+def check_key(key: str) -> str:
+    """The key, if it can travel in a header (the message never shows it)."""
+    if not _header_safe(key) or " " in key:
+        raise ConfigurationError(
+            "api_key contains a character that cannot be sent in an HTTP header (a space, "
+            "a line break, or a non-ASCII character such as a pasted zero-width space); "
+            "copy the key again."
+        )
+    return key
+
+
+def check_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
+    """``default_headers`` as a plain dict of header-safe strings (values never shown)."""
+    checked: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        if not isinstance(name, str) or not name or not _header_safe(name) or " " in name:
+            raise ConfigurationError(f"default_headers has an invalid header name: {name!r}.")
+        if not isinstance(value, str) or not _header_safe(value):
+            raise ConfigurationError(
+                f"default_headers[{name!r}] must be a string of visible ASCII characters "
+                "without line breaks (its value is not shown: it may be a credential)."
+            )
+        checked[name] = value
+    return checked
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def check_seconds(name: str, value: Any, default: float | None) -> float | None:
+    """A duration setting: ``None`` (the default), else a finite number above zero."""
+    if value is None:
+        return default
+    if not _is_number(value) or not math.isfinite(value) or value <= 0:
+        raise ConfigurationError(
+            f"{name} must be a finite number of seconds above 0, got {value!r}."
+        )
+    return float(value)
+
+
+def check_deadline(value: Any) -> float | None:
+    """``value`` as a deadline in seconds: ``None``, or a finite number above zero."""
+    return check_seconds("deadline", value, None)
+
+
+def check_base_url(url: str) -> str:
+    """``url``, unless it carries credentials (``user:password@host``).
+
+    They would show in reprs and logs, and httpx would send them as Basic auth in place of
+    the key.
+    """
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError(
+            "base_url must not contain a user name or password (user:password@host); "
+            f"pass the key as api_key. Host: {parts.hostname!r}."
+        )
+    return url
+
+
+def check_sampling(request: Mapping[str, Any]) -> None:
+    """Per-call ``max_tokens`` and ``temperature``: refused here rather than by the server."""
+    max_tokens = request.get("max_tokens")
+    if max_tokens is not None and (
+        not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens <= 0
+    ):
+        raise ConfigurationError(f"max_tokens must be an int above 0, got {max_tokens!r}.")
+    temperature = request.get("temperature")
+    if temperature is not None and (not _is_number(temperature) or not math.isfinite(temperature)):
+        raise ConfigurationError(f"temperature must be a finite number, got {temperature!r}.")
