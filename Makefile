@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test notebooks docs lint type fmt clean bench bench-quick local-model local-embedding test-model
+# `make test-versions`: the core suites on every Python 3.10-3.13 found (see .ci/test-versions).
+.PHONY: test-versions install demo test notebooks docs lint type fmt clean bench bench-quick local-model local-embedding test-model
 
 # Re-install whenever pyproject.toml changes; a fresh clone needs only python3, pip and make.
 $(STAMP): pyproject.toml
@@ -20,6 +21,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest --basetemp=.pytest-tmp
+
+test-versions:
+	bash .ci/test-versions
 
 # Regenerate the notebooks' stored outputs (always against the local server) and, for `docs`,
 # also the README's catalog table. tests/docs fails when either is out of date.
@@ -92,4 +96,4 @@ fmt: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* .pytest_cache .mypy_cache .ruff_cache

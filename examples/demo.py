@@ -27,19 +27,44 @@ DOCUMENTS = [
 def backend() -> Iterator[dict[str, Any]]:
     """Yield connection settings for ModelsLab, or for a local server started for the demo."""
     if os.environ.get("MODELSLAB_API_KEY"):
-        yield {"name": "ModelsLab (MODELSLAB_API_KEY is set)", "settings": {}}
+        yield {"name": _named_backend(), "settings": {}}
         return
     from modelslab_local import describe_engine, make_engine, start_server
 
     # "auto": a real small model when the `local-model` extra is installed (make local-model),
     # else the deterministic engine; MODELSLAB_LOCAL_ENGINE=deterministic|llama picks one.
     with start_server(engine=make_engine()) as server:
+        described = describe_engine(server.engine)
+        lines = [
+            f"local ModelsLab-compatible server at {server.base_url}",
+            f"engine:  {described}",
+            "why:     MODELSLAB_API_KEY is not set, so the demo runs offline on this machine.",
+        ]
+        if described.startswith("deterministic"):
+            lines.append(
+                "note:    the default engine is scripted, not a language model: it answers "
+                "from rules.\n"
+                "         For real answers: export MODELSLAB_API_KEY=... (ModelsLab), or "
+                "make local-model (a small model, offline)."
+            )
         yield {
-            "name": f"local ModelsLab-compatible server at {server.base_url}\n"
-            f"engine:  {describe_engine(server.engine)}",
+            "name": "\n".join(lines),
             "settings": {"api_key": server.api_key, "base_url": server.base_url},
             "engine": server.engine,
         }
+
+
+def _named_backend() -> str:
+    """Name the server the key will be sent to, from the base URL really in use."""
+    from urllib.parse import urlsplit
+
+    from modelslab_transport import DEFAULT_BASE_URL
+
+    url = os.environ.get("MODELSLAB_BASE_URL") or DEFAULT_BASE_URL
+    host = urlsplit(url).hostname or ""
+    if host == "modelslab.com" or host.endswith(".modelslab.com"):
+        return f"ModelsLab at {url} (MODELSLAB_API_KEY is set)"
+    return f"the server at {url} (MODELSLAB_BASE_URL; MODELSLAB_API_KEY is set), not ModelsLab"
 
 
 def langchain_agent(settings: dict[str, Any]) -> str:

@@ -240,12 +240,16 @@ class PromptWorker:
             )
         self.spec = spec
         self.model = build_model(spec)
-        self._loop = asyncio.Runner() if spec.framework == "llama_index" else None
+        # One loop for the actor's lifetime (asyncio.Runner is Python 3.11+).
+        self._loop = asyncio.new_event_loop() if spec.framework == "llama_index" else None
 
     def close(self) -> None:
         """Close the model's connections and the event loop (Ray ends actors by exiting)."""
         self.model.close()
         if self._loop is not None:
+            # What asyncio.Runner.close does: finalize async generators (the per-loop client
+            # closes there), then close the loop.
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
             self._loop.close()
 
     def __call__(self, batch: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -269,7 +273,7 @@ class PromptWorker:
             invoke = RunnableLambda(self._invoke)
             config = {"max_concurrency": self.spec.max_concurrency}
             return invoke.batch(items, config=config, return_exceptions=True)  # type: ignore[arg-type]
-        return self._loop.run(self._acomplete_all(items))
+        return self._loop.run_until_complete(self._acomplete_all(items))
 
     def _invoke(self, item: Mapping[str, Any]) -> Any:
         extra = {"model": str(item["model"])} if item["model"] else {}

@@ -9,7 +9,7 @@ directly (no re-validation of wire data) because it runs once per streamed token
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -19,6 +19,7 @@ from langchain_core.messages import (
     ToolCallChunk,
 )
 from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.tool import invalid_tool_call
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from modelslab_transport import (
@@ -48,21 +49,23 @@ def usage_metadata(usage: Usage) -> UsageMetadata:
 
     Detail counts are included only when the server reported them (non-zero).
     """
-    meta = UsageMetadata(
-        input_tokens=usage["input_tokens"],
-        output_tokens=usage["output_tokens"],
-        total_tokens=usage["total_tokens"],
-    )
+    # A plain dict cast once: checked against Python 3.10, langchain-core's optional keys
+    # read as required (its NotRequired comes from ``typing``, which 3.10 lacks).
+    meta: dict[str, Any] = {
+        "input_tokens": usage["input_tokens"],
+        "output_tokens": usage["output_tokens"],
+        "total_tokens": usage["total_tokens"],
+    }
     details = {}
     if usage.get("cache_read_tokens"):
         details["cache_read"] = usage["cache_read_tokens"]
     if usage.get("cache_creation_tokens"):
         details["cache_creation"] = usage["cache_creation_tokens"]
     if details:
-        meta["input_token_details"] = details  # type: ignore[typeddict-item]
+        meta["input_token_details"] = details
     if usage.get("reasoning_tokens"):
         meta["output_token_details"] = {"reasoning": usage["reasoning_tokens"]}
-    return meta
+    return cast("UsageMetadata", meta)
 
 
 def parse_tool_calls(calls: list[WireCall]) -> tuple[list[ToolCall], list[InvalidToolCall]]:
@@ -83,13 +86,7 @@ def parse_tool_calls(calls: list[WireCall]) -> tuple[list[ToolCall], list[Invali
             valid.append(ToolCall(name=call["name"], args=args, id=call["id"], type="tool_call"))
         else:
             invalid.append(
-                InvalidToolCall(
-                    name=call["name"],
-                    args=raw,
-                    id=call["id"],
-                    error=error,
-                    type="invalid_tool_call",
-                )
+                invalid_tool_call(name=call["name"], args=raw, id=call["id"], error=error)
             )
     return valid, invalid
 
@@ -110,8 +107,27 @@ def completion_to_result(completion: Completion, *, model: str) -> ChatResult:
     generations = [_generation(completion, name, usage)]
     for extra in _extra_choices(completion):
         generations.append(_generation(extra, name, None))
-    llm_output = {"model_name": name, "token_usage": dict(usage) if usage else None}
+    llm_output = {"model_name": name, "token_usage": token_usage(usage) if usage else None}
     return ChatResult(generations=generations, llm_output=llm_output)
+
+
+def token_usage(usage: Usage) -> dict[str, Any]:
+    """Usage in Chat Completions' own names, where code written for ``ChatOpenAI`` reads it.
+
+    ``response_metadata["token_usage"]`` (and ``llm_output``) carry ``prompt_tokens``,
+    ``completion_tokens`` and ``total_tokens``, with cached and reasoning counts in OpenAI's
+    ``*_details``, whichever endpoint answered; ``usage_metadata`` keeps LangChain's names.
+    """
+    out: dict[str, Any] = {
+        "prompt_tokens": usage["input_tokens"],
+        "completion_tokens": usage["output_tokens"],
+        "total_tokens": usage["total_tokens"],
+    }
+    if usage.get("cache_read_tokens"):
+        out["prompt_tokens_details"] = {"cached_tokens": usage["cache_read_tokens"]}
+    if usage.get("reasoning_tokens"):
+        out["completion_tokens_details"] = {"reasoning_tokens": usage["reasoning_tokens"]}
+    return out
 
 
 def _generation(completion: Completion, name: str, usage: Usage | None) -> ChatGeneration:

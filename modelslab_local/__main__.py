@@ -56,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     def announce(base_url: str) -> None:
         print(f"ModelsLab local server: {base_url}  API key: {shown}", flush=True)
         print(f"engine: {describe_engine(engine)}", flush=True)
+        # Both variables are needed: the adapters refuse to call without a key.
+        print("To use it from your own code, in another shell:", flush=True)
+        print(f"  export MODELSLAB_BASE_URL={base_url}", flush=True)
+        exported = "<the key you passed>" if args.api_key else key
+        print(f"  export MODELSLAB_API_KEY={exported}", flush=True)
 
     try:
         serve(

@@ -9,14 +9,27 @@ beyond this; :func:`example_for` then returns ``None`` and the caller keeps its 
 from __future__ import annotations
 
 import re
-
-# The parser ``re`` itself uses (private, stable since 3.11; ``sre_parse`` is its deprecated
-# public alias).
-from re import _constants as _c  # type: ignore[attr-defined]
-from re import _parser as _p  # type: ignore[attr-defined]
+import sys
 from typing import Any
 
+# The parser ``re`` itself uses: ``re._parser`` since 3.11, where ``sre_parse`` became its
+# deprecated alias; on 3.10 ``sre_parse`` is the module itself.
+if sys.version_info >= (3, 11):
+    from re import _constants as _c  # type: ignore[attr-defined]
+    from re import _parser as _p  # type: ignore[attr-defined]
+else:  # pragma: no cover - Python 3.10
+    import sre_constants as _c
+    import sre_parse as _p
+
 __all__ = ["example_for"]
+
+# Possessive repeats and atomic groups are Python 3.11 syntax: absent from 3.10's parser.
+_REPEATS = tuple(
+    getattr(_c, name)
+    for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+    if hasattr(_c, name)
+)
+_ATOMIC_GROUP = getattr(_c, "ATOMIC_GROUP", object())
 
 _CATEGORY_CHAR = {
     _c.CATEGORY_DIGIT: "0",
@@ -54,12 +67,12 @@ def _node(op: Any, arg: Any) -> str:
         return _member(arg)
     if op is _c.AT:
         return ""  # anchors take no characters
-    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+    if op in _REPEATS:
         low, _high, item = arg
         return _walk(item) * int(low)
     if op is _c.SUBPATTERN:
         return _walk(arg[-1])
-    if op is _c.ATOMIC_GROUP:
+    if op is _ATOMIC_GROUP:
         return _walk(arg)
     if op is _c.BRANCH:
         return _walk(arg[1][0])

@@ -164,7 +164,7 @@ class AsyncModelsLabClient(BaseClient):
         request: ChatRequest,
         *,
         api_format: ApiFormat = "openai",
-        timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
+        timeout: float | None = None,
         deadline: float | None = None,
     ) -> Completion:
         """Send one chat request and return the whole answer (see ``ModelsLabClient.chat``)."""
@@ -177,7 +177,7 @@ class AsyncModelsLabClient(BaseClient):
         request: ChatRequest,
         *,
         api_format: ApiFormat = "openai",
-        timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
+        timeout: float | None = None,
         deadline: float | None = None,
     ) -> AsyncStream:
         """Send one chat request and return an :class:`AsyncStream` of its answer.
@@ -194,7 +194,7 @@ class AsyncModelsLabClient(BaseClient):
         self,
         body: JSON,
         *,
-        timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
+        timeout: float | None = None,
         deadline: float | None = None,
     ) -> Completion:
         """Send an Anthropic-shaped Messages body (see ``ModelsLabClient.messages``)."""
@@ -207,7 +207,7 @@ class AsyncModelsLabClient(BaseClient):
         self,
         body: JSON,
         *,
-        timeout: float | None = None,  # noqa: ASYNC109 - the contract's per-call read timeout
+        timeout: float | None = None,
         deadline: float | None = None,
     ) -> AsyncStream:
         """Stream an Anthropic-shaped Messages body (see ``ModelsLabClient.messages``)."""

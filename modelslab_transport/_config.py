@@ -54,12 +54,21 @@ USER_AGENT = (
 
 
 def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: ``localhost`` names, 127.0.0.0/8, ``::1``.
+
+    An IPv4-mapped IPv6 address (``::ffff:127.0.0.1``) is judged by the IPv4 address it maps:
+    it reaches the same loopback interface. Decided here, not by ``ipaddress``'s
+    ``is_loopback``, whose answer for mapped addresses changed in Python 3.13.
+    """
     if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,10 +17,11 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Self, cast
+from typing import Any, ClassVar, cast
 
 import httpx
 from pydantic import SecretStr
+from typing_extensions import Self
 
 from ._async_client import AsyncModelsLabClient
 from ._client import ModelsLabClient

@@ -14,7 +14,9 @@ never builds a pydantic model. Two families live side by side:
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, Required, TypedDict
+from typing import Any, Literal
+
+from typing_extensions import NotRequired, Required, TypedDict
 
 JSON = dict[str, Any]
 

@@ -45,6 +45,38 @@ def test_demo_names_the_local_backend(demo: subprocess.CompletedProcess[str]) ->
     assert "model:   baidu-ernie-4.5-vl-28b-a3b" in lines
 
 
+def test_demo_says_why_it_is_offline_and_what_answers(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
+    out = demo.stdout
+    assert "why:     MODELSLAB_API_KEY is not set, so the demo runs offline" in out
+    assert "scripted, not a language model" in out
+    assert "make local-model" in out
+
+
+def test_demo_with_a_key_and_a_local_url_names_that_server() -> None:
+    """A key plus a local base URL is the local server, not ModelsLab."""
+    from modelslab_local import start_server
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELSLAB_")}
+    with start_server(engine="deterministic") as server:
+        env.update(
+            MODELSLAB_API_KEY=server.api_key,
+            MODELSLAB_BASE_URL=server.base_url,
+            PYTHONIOENCODING="utf-8",
+        )
+        done = subprocess.run(
+            [sys.executable, "examples/demo.py"],
+            cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", timeout=60,
+            check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    first = done.stdout.splitlines()[0]
+    assert first == f"backend: the server at {server.base_url} (MODELSLAB_BASE_URL; " + (
+        "MODELSLAB_API_KEY is set), not ModelsLab"
+    )
+
+
 def test_demo_shows_both_answers(demo: subprocess.CompletedProcess[str]) -> None:
     out = demo.stdout
     agent, _, rag = out.partition("LlamaIndex RAG (VectorStoreIndex + ModelsLabLLM):")

@@ -15,9 +15,10 @@ import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
-from typing import Any, is_typeddict
+from typing import Any
 
 import pytest
+from typing_extensions import is_typeddict  # knows both kinds of TypedDict
 
 import langchain_modelslab
 import llama_index_modelslab

@@ -15,7 +15,6 @@ import importlib.util
 import inspect
 import re
 import shlex
-import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, as a package
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

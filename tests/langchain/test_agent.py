@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -93,6 +94,12 @@ def test_create_agent_streams_a_tool_loop(make_model: Callable[..., ChatModelsLa
     _check_loop(*_split(parts))
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="LangGraph's async stream_mode='messages' needs Python 3.11's asyncio context "
+    "propagation to see a model called inside a node (a LangGraph limitation on 3.10; the "
+    "sync test above covers the same loop)",
+)
 async def test_create_agent_streams_a_tool_loop_async(
     make_model: Callable[..., ChatModelsLab],
 ) -> None:

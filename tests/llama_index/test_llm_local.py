@@ -35,9 +35,12 @@ T = TypeVar("T")
 
 async def _until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
     """Let the event loop run until ``condition()`` holds; fail after ``seconds``."""
-    async with asyncio.timeout(seconds):
+
+    async def poll() -> None:
         while not condition():  # noqa: ASYNC110 - polled state set by finalizers, no event
             await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), seconds)  # asyncio.timeout is Python 3.11+
 
 
 def _within(seconds: float, call: Callable[[], T]) -> T:

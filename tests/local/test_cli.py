@@ -74,6 +74,11 @@ def test_serve_answers_then_stops_on_terminate() -> None:
             base_url = banner.split()[3]
             assert base_url.startswith("http://127.0.0.1:")
             assert base_url.endswith("/api/v7/llm")
+            # Then the engine, and the two lines that let the user's own code use the server.
+            rest = [_first_line(proc.stdout, 5.0) for _ in range(4)]
+            assert f"  export MODELSLAB_BASE_URL={base_url}\n" in rest
+            assert "  export MODELSLAB_API_KEY=<the key you passed>\n" in rest
+            assert not [line for line in rest if "k-123" in line]  # a given key is never echoed
             response = _post_when_ready(proc, base_url)
             assert response.status_code == 200
             assert response.json()["choices"][0]["message"]["content"]

@@ -71,7 +71,7 @@ class _Gate:
             self._full.set()
         try:
             await asyncio.wait_for(self._full.wait(), 20)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # the builtin only from Python 3.11
             raise AssertionError(
                 f"only {self.peak} streams were ever in flight at once, not {self.size}"
             ) from None
@@ -91,9 +91,14 @@ async def _stream_all_through(model: Any, count: int, gate: _Gate) -> None:
         gate.leave()
         check_sum("".join(pieces), a, b)
 
-    async with asyncio.TaskGroup() as group:  # one failure cancels (and awaits) the others
-        for i in range(count):
-            group.create_task(one(i))
+    # One failure cancels (and awaits) the others, as a TaskGroup would (Python 3.11+).
+    tasks = [asyncio.ensure_future(one(i)) for i in range(count)]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @pytest.mark.parametrize("budget", [None, 40], ids=["default-budget", "budget-40"])

@@ -269,11 +269,11 @@ async def test_key_in_body_only_with_the_legacy_option(
 
 INSECURE = [
     "http://api.example.test/api/v7/llm",
+    "http://[::ffff:10.0.0.8]/v7",  # IPv4-mapped, but not loopback
     "http://10.0.0.8:8080/v7",
     "http://0.0.0.0:8765/api/v7/llm",
     "http://127.0.0.1.nip.io/api/v7/llm",
     "http://localhost.example.test/v7",
-    "http://[::ffff:7f00:1]/v7",
 ]
 LOOPBACK = [
     "http://127.0.0.1:8765/api/v7/llm",
@@ -281,6 +281,8 @@ LOOPBACK = [
     "http://localhost:8765/v7",
     "http://LOCALHOST/v7",
     "http://[::1]:8765/v7",
+    "http://[::ffff:7f00:1]/v7",  # IPv4-mapped 127.0.0.1: loopback on every Python version
+    "http://[::ffff:127.0.0.1]:8765/v7",
     "http://api.localhost/v7",
     "https://api.example.test/v7",
 ]
@@ -348,7 +350,7 @@ async def test_loopback_and_https_are_allowed(framework: str, base_url: str) -> 
     host = request.url.host
     assert (
         request.url.scheme == "https"
-        or host in ("localhost", "::1")
+        or host in ("localhost", "::1", "::ffff:7f00:1", "::ffff:127.0.0.1")
         or (host.startswith("127.") or host.endswith(".localhost"))
     )
 

@@ -96,9 +96,9 @@ class TaskPeak(Peak):
         async with self.cond:
             self.enter()
             self.cond.notify_all()
-            with contextlib.suppress(TimeoutError):
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.cond.wait_for(self.full), WAIT)
-            with contextlib.suppress(TimeoutError):
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.cond.wait_for(self.over), SETTLE)
             response = self.leave()
             self.cond.notify_all()
