@@ -6,6 +6,13 @@ client; ``get_modelslab_callback`` totals tokens and dollars over a block of cod
 
 from __future__ import annotations
 
+try:
+    import langchain_core  # noqa: F401 - checked first, to name the missing extra
+except ModuleNotFoundError as missing:
+    raise ImportError(
+        'langchain_modelslab needs langchain-core: pip install "modelslab-integrations[langchain]"'
+    ) from missing
+
 from modelslab_transport import __version__
 
 from ._callback import ModelsLabCallbackHandler, get_modelslab_callback

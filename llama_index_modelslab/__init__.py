@@ -7,6 +7,14 @@ deterministic embedding for demos and tests.
 
 from __future__ import annotations
 
+try:
+    import llama_index.core  # noqa: F401 - checked first, to name the missing extra
+except ModuleNotFoundError as missing:
+    raise ImportError(
+        "llama_index_modelslab needs llama-index-core: "
+        'pip install "modelslab-integrations[llama-index]"'
+    ) from missing
+
 from ._llm import ModelsLabLLM
 from .embeddings import HashEmbedding
 

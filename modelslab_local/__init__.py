@@ -15,6 +15,14 @@ small model (SmolLM2-135M through llama.cpp) where it can; see :class:`LlamaEngi
 
 from __future__ import annotations
 
+try:
+    import starlette  # noqa: F401 - checked first, to name the missing extra
+    import uvicorn  # noqa: F401
+except ModuleNotFoundError as missing:
+    raise ImportError(
+        f'modelslab_local needs {missing.name}: pip install "modelslab-integrations[local]"'
+    ) from missing
+
 from ._app import API_PREFIX, DEFAULT_API_KEY, create_app
 from ._deterministic import DeterministicEngine
 from ._engine import (
