@@ -118,6 +118,11 @@ class ChatModelsLab(ConnectedChatModel):
         return {"api_key": "MODELSLAB_API_KEY"}
 
     @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """``langchain_core.load.dumps``/``loads`` round-trip the model, without its key."""
+        return True
+
+    @classmethod
     def get_lc_namespace(cls) -> list[str]:
         """Namespace of this class for LangChain serialization."""
         return ["langchain_modelslab", "chat_models"]

@@ -6,11 +6,14 @@ Messages endpoint, against the project's ModelsLab-compatible server on real loo
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
+from langchain_core.load import dumpd, load
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessageChunk
 from langchain_tests.conftest import base_vcr_config
 from langchain_tests.unit_tests import ChatModelUnitTests
@@ -61,6 +64,31 @@ class TestChatModelsLabUnit(ChatModelUnitTests):
             {},
             {"api_key": "env-key", "base_url": "https://proxy.example/v7"},
         )
+
+    @pytest.mark.xfail(
+        strict=True,
+        raises=ValueError,
+        reason="langchain-core 1.x's load(allowed_objects='all'), which this standard test "
+        "uses, admits only the integrations listed in langchain-core's own mapping, so it "
+        "fails for every package outside it; test_serdes_round_trip below runs the same "
+        "checks with the class allowed by name",
+    )
+    def test_serdes(self, model: Any, snapshot: Any) -> None:
+        super().test_serdes(model, snapshot)
+
+    def test_serdes_round_trip(self, model: Any, snapshot: Any) -> None:
+        """The standard serdes checks, loading with this class allowed by name."""
+        env_params, _model_params, _expected = self.init_from_env_params
+        with mock.patch.dict(os.environ, env_params):
+            assert dumpd(model) == snapshot(name="serialized")
+            loaded = load(
+                dumpd(model),
+                valid_namespaces=model.get_lc_namespace()[:1],
+                allowed_objects=[ChatModelsLab],
+                secrets_from_env=True,
+            )
+            assert model.dict() == loaded.dict()
+            assert loaded.api_key.get_secret_value() == "env-key"
 
 
 class _Integration(FullFeatureSuite):
