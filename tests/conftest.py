@@ -2,24 +2,52 @@
 
 Every test may connect only to loopback (``--allow-hosts`` in ``pyproject.toml``, enforced by
 pytest-socket). Tests marked ``live`` talk to the real ModelsLab API: they run only when
-``MODELSLAB_API_KEY`` is set, with the network open to them alone, and skip cleanly otherwise,
-so the default run never leaves loopback.
+``MODELSLAB_API_KEY`` is set and the base URL in use is ModelsLab's (or ``MODELSLAB_LIVE=1``
+asks for another host on purpose), with the network open to them alone, and skip cleanly
+otherwise, so the default run never leaves loopback. The summary says how many were skipped
+and why.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 
+def _live_skip_reason() -> str | None:
+    """Why live tests cannot run here, or ``None`` when they can."""
+    if not os.environ.get("MODELSLAB_API_KEY"):
+        return "MODELSLAB_API_KEY is not set"
+    url = os.environ.get("MODELSLAB_BASE_URL") or "https://modelslab.com/api/v7/llm"
+    host = urlsplit(url).hostname or ""
+    ours = host == "modelslab.com" or host.endswith(".modelslab.com")
+    if not ours and os.environ.get("MODELSLAB_LIVE") != "1":
+        return f"MODELSLAB_BASE_URL points at {host}, not ModelsLab (MODELSLAB_LIVE=1 to run)"
+    return None
+
+
+_LIVE_SKIPPED: list[str] = []
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Open the network to live tests when an API key is configured, else skip them."""
+    """Open the network to live tests when they can reach ModelsLab, else skip them."""
     live = [item for item in items if "live" in item.keywords]
-    if os.environ.get("MODELSLAB_API_KEY"):
+    reason = _live_skip_reason()
+    if reason is None:
         for item in live:
             item.add_marker(pytest.mark.enable_socket)
         return
-    skip_live = pytest.mark.skip(reason="live test: set MODELSLAB_API_KEY to run it")
+    skip_live = pytest.mark.skip(reason=f"live test: {reason}")
     for item in live:
         item.add_marker(skip_live)
+    if live:
+        _LIVE_SKIPPED[:] = [f"{len(live)} live tests skipped: {reason}."]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many tests against the real API were skipped, and why."""
+    for line in _LIVE_SKIPPED:
+        terminalreporter.write_line(line)

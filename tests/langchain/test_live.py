@@ -1,7 +1,8 @@
 """The real ModelsLab API: the standard integration suite plus ERNIE smoke tests.
 
-Marked ``live``: skipped unless ``MODELSLAB_API_KEY`` is set (``MODELSLAB_BASE_URL`` may point
-elsewhere). Small hosted models do not always follow instructions, so a failure here says
+Marked ``live``: skipped unless ``MODELSLAB_API_KEY`` is set and the base URL is ModelsLab's
+(``MODELSLAB_LIVE=1`` runs them against another host on purpose; see ``tests/conftest.py``).
+Small hosted models do not always follow instructions, so a failure here says
 "look", not necessarily "broken".
 """
 

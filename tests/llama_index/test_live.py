@@ -17,7 +17,6 @@ from llama_index_modelslab import ModelsLabLLM
 
 pytestmark = [
     pytest.mark.live,
-    pytest.mark.skipif(not os.environ.get("MODELSLAB_API_KEY"), reason="MODELSLAB_API_KEY not set"),
     pytest.mark.timeout(300),
 ]
 
