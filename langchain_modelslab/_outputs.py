@@ -139,14 +139,21 @@ def _generation(completion: Completion, name: str, usage: Usage | None) -> ChatG
         tool_calls=tool_calls,
         invalid_tool_calls=invalid,
         usage_metadata=usage_metadata(usage) if usage else None,
-        response_metadata={
-            "model_name": name,
-            "finish_reason": completion["finish_reason"],
-            "model_provider": PROVIDER,
-        },
+        response_metadata=_response_metadata(completion, name),
         id=completion["id"],
     )
     return ChatGeneration(message=message)
+
+
+def _response_metadata(completion: Completion, name: str) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "model_name": name,
+        "finish_reason": completion["finish_reason"],
+        "model_provider": PROVIDER,
+    }
+    if "logprobs" in completion:  # as ChatOpenAI: {"content": [{"token", "logprob", ...}]}
+        metadata["logprobs"] = {"content": completion["logprobs"]}
+    return metadata
 
 
 def _extra_choices(completion: Completion) -> list[Completion]:
@@ -166,18 +173,21 @@ def _extra_choices(completion: Completion) -> list[Completion]:
             else []
         )
         reasoning = msg.get("reasoning_content") or msg.get("reasoning")
-        out.append(
-            Completion(
-                id=completion["id"],
-                model=completion["model"],
-                text=msg.get("content") if isinstance(msg.get("content"), str) else None,
-                reasoning=reasoning if isinstance(reasoning, str) else None,
-                tool_calls=calls,
-                finish_reason=choice.get("finish_reason"),
-                usage=None,
-                raw=completion["raw"],
-            )
+        extra = Completion(
+            id=completion["id"],
+            model=completion["model"],
+            text=msg.get("content") if isinstance(msg.get("content"), str) else None,
+            reasoning=reasoning if isinstance(reasoning, str) else None,
+            tool_calls=calls,
+            finish_reason=choice.get("finish_reason"),
+            usage=None,
+            raw=completion["raw"],
         )
+        logprobs = choice.get("logprobs")
+        content = logprobs.get("content") if isinstance(logprobs, dict) else None
+        if isinstance(content, list):
+            extra["logprobs"] = [entry for entry in content if isinstance(entry, dict)]
+        out.append(extra)
     return out
 
 
@@ -241,6 +251,8 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
     if not (text or reasoning or calls or finish or usage):
         return None
     metadata: dict[str, Any] = {"model_provider": PROVIDER}
+    if "logprobs" in delta:  # lists in metadata concatenate when chunks are merged
+        metadata["logprobs"] = {"content": delta["logprobs"]}
     if finish:
         metadata["finish_reason"] = finish
         metadata["model_name"] = state.model

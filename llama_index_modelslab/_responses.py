@@ -13,6 +13,7 @@ from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
     CompletionResponse,
+    LogProb,
     MessageRole,
     TextBlock,
     ThinkingBlock,
@@ -100,6 +101,7 @@ def assistant_response(
     raw: Any,
     delta: str | None,
     extra: dict[str, Any],
+    logprobs: list[list[LogProb]] | None = None,
 ) -> ChatResponse:
     """Build the ``ChatResponse`` of an assistant turn (whole or streamed so far).
 
@@ -116,6 +118,7 @@ def assistant_response(
         raw: The provider payload for ``ChatResponse.raw``.
         delta: The new text of a streamed response (``None`` when not streaming).
         extra: Response-level ``additional_kwargs`` (usage, cost, thinking delta...).
+        logprobs: Per-token log probabilities, when the request asked for them.
     """
     blocks: list[Any] = []
     if reasoning:
@@ -131,7 +134,7 @@ def assistant_response(
         message_kwargs["tool_calls"] = _add_calls(blocks, calls, parse)
     message = _message(role=MessageRole.ASSISTANT, additional_kwargs=message_kwargs, blocks=blocks)
     result: ChatResponse = _chat_response(
-        message=message, raw=raw, delta=delta, logprobs=None, additional_kwargs=extra
+        message=message, raw=raw, delta=delta, logprobs=logprobs, additional_kwargs=extra
     )
     return result
 
@@ -170,6 +173,32 @@ def completion_to_chat_response(model: str, completion: Completion) -> ChatRespo
         raw=completion["raw"],
         delta=None,
         extra=extra,
+        logprobs=to_logprobs(completion["logprobs"]) if "logprobs" in completion else None,
+    )
+
+
+def to_logprobs(entries: list[Any]) -> list[list[LogProb]]:
+    """Chat Completions' ``logprobs.content`` as LlamaIndex's: per token, its alternatives.
+
+    As LlamaIndex's own OpenAI LLM does: each token's ``top_logprobs``, or the token itself
+    when no alternatives were asked for.
+    """
+    out: list[list[LogProb]] = []
+    for entry in entries:
+        alternatives = entry.get("top_logprobs") or [entry]
+        out.append([_logprob(alt) for alt in alternatives if isinstance(alt, dict)])
+    return out
+
+
+def _logprob(entry: dict[str, Any]) -> LogProb:
+    value = entry.get("logprob")
+    token_bytes = entry.get("bytes")
+    return LogProb(
+        token=str(entry.get("token") or ""),
+        logprob=float(value) if isinstance(value, int | float) else 0.0,
+        bytes=[b for b in token_bytes if isinstance(b, int)]
+        if isinstance(token_bytes, list)
+        else [],
     )
 
 
@@ -179,7 +208,7 @@ def chat_to_completion_response(response: ChatResponse) -> CompletionResponse:
         text=response.message.content or "",
         additional_kwargs={**response.message.additional_kwargs, **response.additional_kwargs},
         raw=response.raw,
-        logprobs=None,
+        logprobs=response.logprobs,
         delta=response.delta,
     )
     return result

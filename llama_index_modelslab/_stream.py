@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 from typing import TYPE_CHECKING, Any
 
-from llama_index.core.base.llms.types import ChatResponse
+from llama_index.core.base.llms.types import ChatResponse, LogProb
 
-from ._responses import assistant_response, usage_kwargs
+from ._responses import assistant_response, to_logprobs, usage_kwargs
 
 if TYPE_CHECKING:
     from modelslab_transport import AsyncStream, Stream, StreamDelta, ToolCallDelta, Usage
@@ -50,6 +50,7 @@ class StreamAccumulator:
         self._finished = False
         self._usage_kwargs: dict[str, Any] = {}
         self._usage_raw: dict[str, Any] | None = None
+        self._logprobs: list[list[LogProb]] | None = None  # cumulative, like the text
 
     def feed(self, delta: StreamDelta) -> ChatResponse:
         """Fold one event into the state and return the cumulative response so far."""
@@ -70,6 +71,8 @@ class StreamAccumulator:
         usage = delta.get("usage")
         if usage is not None:
             self._set_usage(usage)
+        if "logprobs" in delta:
+            self._logprobs = [*(self._logprobs or []), *to_logprobs(delta["logprobs"])]
         return self._response(delta, text, reasoning)
 
     def _merge_calls(self, fragments: list[ToolCallDelta]) -> None:
@@ -109,6 +112,7 @@ class StreamAccumulator:
             raw=raw,
             delta=text,
             extra=extra,
+            logprobs=self._logprobs,
         )
 
 

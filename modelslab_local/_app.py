@@ -229,7 +229,8 @@ def _deliver(
         if parsed.fmt == "anthropic":
             events = _anthropic_out.stream(answer, parsed.model)
         else:
-            events = _openai_out.stream(answer, parsed.model, include_usage=parsed.include_usage)
+            events = _openai_out.stream(answer, parsed.model, include_usage=parsed.include_usage,
+                                        top_logprobs=parsed.top_logprobs)  # fmt: skip
         message = spec.definition.message if spec else ""
         parts = (
             _faults.reshape_stream(events, spec, _stream_error(parsed.fmt, message))
@@ -240,7 +241,7 @@ def _deliver(
     if parsed.fmt == "anthropic":
         payload = _anthropic_out.message(answer, parsed.model)
     else:
-        payload = _openai_out.completion(answer, parsed.model)
+        payload = _openai_out.completion(answer, parsed.model, parsed.top_logprobs)
     body = dumps(payload).encode()
     stall = [Pause(spec.seconds(1.0))] if spec and spec.name == "stall" else []
     return PlannedResponse(200, "application/json", [*stall, body], delay=delay, length=True)

@@ -35,8 +35,35 @@ def usage_json(usage: EngineUsage | None) -> JSON:
     }
 
 
-def completion(answer: EngineAnswer, model: str) -> JSON:
-    """A ``chat.completion`` body."""
+def _logprob(piece: str, rank: int) -> float:
+    """A fixed, plausible log probability: the same piece always gets the same number."""
+    return -round(0.05 + (sum(piece.encode()) % 97) / 100 + rank * 0.7, 4)
+
+
+def token_logprobs(pieces: list[str], top: int) -> list[JSON]:
+    """Chat Completions' ``logprobs.content`` for ``pieces``, with ``top`` alternatives each.
+
+    The engine is not a language model: the numbers are deterministic stand-ins, shaped
+    exactly like the real field so clients can be tested end to end.
+    """
+    return [
+        {
+            "token": piece,
+            "logprob": _logprob(piece, 0),
+            "bytes": list(piece.encode()),
+            "top_logprobs": [
+                {"token": alt, "logprob": _logprob(piece, rank), "bytes": list(alt.encode())}
+                for rank, alt in enumerate([piece, *(f"{piece}{'~' * r}" for r in range(1, top))])
+            ][:top],
+        }
+        for piece in pieces
+    ]
+
+
+def completion(answer: EngineAnswer, model: str, top_logprobs: int | None = None) -> JSON:
+    """A ``chat.completion`` body (with log probabilities when ``top_logprobs`` is set)."""
+    pieces = _tokens.split_pieces(answer.text or "", 2)
+    logprobs = None if top_logprobs is None else {"content": token_logprobs(pieces, top_logprobs)}
     completion_id, call_ids = new_ids(len(answer.tool_calls))
     message: JSON = {"role": "assistant", "content": answer.text}
     if answer.reasoning:
@@ -56,7 +83,7 @@ def completion(answer: EngineAnswer, model: str) -> JSON:
                 "index": 0,
                 "message": message,
                 "finish_reason": answer.finish_reason,
-                "logprobs": None,
+                "logprobs": logprobs,
             }
         ],
         "usage": usage_json(answer.usage),
@@ -74,15 +101,19 @@ class _Chunker:
             "model": model,
         }
 
-    def delta(self, kind: str, delta: JSON, finish: str | None = None) -> Event:
-        choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+    def delta(
+        self, kind: str, delta: JSON, finish: str | None = None, logprobs: JSON | None = None
+    ) -> Event:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": logprobs}
         return data_event(kind, {**self.base, "choices": [choice]})
 
     def usage(self, usage: EngineUsage | None) -> Event:
         return data_event("usage", {**self.base, "choices": [], "usage": usage_json(usage)})
 
 
-def stream(answer: EngineAnswer, model: str, *, include_usage: bool) -> list[Event]:
+def stream(
+    answer: EngineAnswer, model: str, *, include_usage: bool, top_logprobs: int | None = None
+) -> list[Event]:
     """Chunk events for ``answer``.
 
     In order: a keep-alive comment, the role chunk, reasoning and content deltas, tool-call
@@ -95,7 +126,10 @@ def stream(answer: EngineAnswer, model: str, *, include_usage: bool) -> list[Eve
         events.append(chunk.delta("content", {"reasoning_content": piece}))
     pieces = _tokens.split_pieces(answer.text or "", 2)
     for i, piece in enumerate(pieces):
-        events.append(chunk.delta("content", {"content": piece}))
+        logprobs = (
+            None if top_logprobs is None else {"content": token_logprobs([piece], top_logprobs)}
+        )
+        events.append(chunk.delta("content", {"content": piece}, logprobs=logprobs))
         if i == len(pieces) // 2 and len(pieces) > 4:
             events.append(comment_event())
     for index, (call_id, call) in enumerate(zip(call_ids, answer.tool_calls, strict=True)):

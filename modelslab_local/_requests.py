@@ -37,6 +37,8 @@ class ParsedRequest:
     temperature: float | None = None
     stream: bool = False
     include_usage: bool = False
+    # ``None``: no log probabilities asked for; else how many alternatives per token (0-20).
+    top_logprobs: int | None = None
     image_urls: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -113,8 +115,23 @@ def parse_chat(body: JSON) -> ParsedRequest:
         temperature=number(body, "temperature", 0.0, 2.0),
         stream=bool(stream),
         include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
+        top_logprobs=_top_logprobs(body),
         image_urls=images,
     )
+
+
+def _top_logprobs(body: JSON) -> int | None:
+    """Chat Completions' ``logprobs`` / ``top_logprobs`` pair, checked as OpenAI checks it."""
+    top = body.get("top_logprobs")
+    if body.get("logprobs") is not True:
+        if top is not None:
+            raise bad_request("top_logprobs requires logprobs: true.")
+        return None
+    if top is None:
+        return 0
+    if not isinstance(top, int) or isinstance(top, bool) or not 0 <= top <= 20:
+        raise bad_request("top_logprobs must be an integer from 0 to 20.")
+    return top
 
 
 def _message(message: Any, index: int, images: list[tuple[int, str]]) -> JSON:

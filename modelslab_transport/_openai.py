@@ -146,7 +146,7 @@ def parse_completion(body: JSON) -> Completion:
     message = choice.get("message") if isinstance(choice, dict) else None
     if not isinstance(message, dict):
         raise EmptyResponseError("The answer's first choice has no message object.", body=body)
-    return Completion(
+    completion = Completion(
         id=as_text(body.get("id")),
         model=as_text(body.get("model")),
         text=_content_text(message.get("content")),
@@ -156,6 +156,18 @@ def parse_completion(body: JSON) -> Completion:
         usage=parse_usage(body.get("usage")),
         raw=body,
     )
+    logprobs = token_logprobs(choice.get("logprobs"))
+    if logprobs:
+        completion["logprobs"] = logprobs
+    return completion
+
+
+def token_logprobs(raw: Any) -> list[JSON]:
+    """A choice's ``logprobs.content`` entries that are objects (``[]`` when absent)."""
+    content = raw.get("content") if isinstance(raw, dict) else None
+    if not isinstance(content, list):
+        return []
+    return [entry for entry in content if isinstance(entry, dict)]
 
 
 def _tool_call_deltas(raw: Any) -> list[ToolCallDelta]:
@@ -189,6 +201,9 @@ def _choice_delta(choice: JSON, out: StreamDelta) -> str | None:
         calls = delta.get("tool_calls")
         if calls:
             out["tool_calls"] = _tool_call_deltas(calls)
+    logprobs = token_logprobs(choice.get("logprobs"))
+    if logprobs:
+        out["logprobs"] = logprobs
     reason = normalize_finish_reason(choice.get("finish_reason"))
     if reason:
         out["finish_reason"] = reason

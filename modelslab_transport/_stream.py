@@ -142,4 +142,6 @@ def deltas_from_completion(completion: Completion) -> list[StreamDelta]:
         delta["finish_reason"] = completion["finish_reason"]
     if completion["usage"] is not None:
         delta["usage"] = completion["usage"]
+    if completion.get("logprobs"):
+        delta["logprobs"] = completion["logprobs"]
     return [delta]

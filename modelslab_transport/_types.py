@@ -166,6 +166,9 @@ class Completion(TypedDict):
     finish_reason: FinishReason | None
     usage: Usage | None
     raw: JSON
+    # Per-token log probabilities when the request asked for them (``logprobs: true``), in
+    # Chat Completions' shape: ``{"token", "logprob", "bytes", "top_logprobs": [...]}``.
+    logprobs: NotRequired[list[JSON]]
 
 
 class ToolCallDelta(TypedDict):
@@ -191,6 +194,8 @@ class StreamDelta(TypedDict, total=False):
       Messages ``message_start`` + ``message_delta`` counts combined).
     * ``model`` / ``id`` -- the served model id and response id, on the first event that
       carries them.
+    * ``logprobs`` -- the log probabilities of this event's tokens, when asked for (the
+      shape of :attr:`Completion.logprobs`).
     """
 
     text: str
@@ -200,6 +205,7 @@ class StreamDelta(TypedDict, total=False):
     usage: Usage
     model: str
     id: str
+    logprobs: list[JSON]
 
 
 class ModelEntry(TypedDict):
