@@ -7,16 +7,28 @@ STAMP := $(VENV)/.installed-stamp
 # `make test-versions`: the core suites on every Python 3.10-3.13 found (see .ci/test-versions).
 .PHONY: test-versions install demo test notebooks docs lint type fmt clean bench bench-quick local-model local-embedding test-model
 
+DEMO_STAMP := $(VENV)/.demo-stamp
+
 # Re-install whenever pyproject.toml changes; a fresh clone needs only python3, pip and make.
+# `make demo` installs only what the demo runs (the `demo` extra); `make test` (and every
+# other target) the whole toolchain: the `dev` extra adds pytest, mypy, ruff, Ray, Jupyter.
 $(STAMP): pyproject.toml
+	@echo "Installing the development toolchain into $(VENV) (a few minutes on a fresh machine)..."
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[all,dev]"
-	touch $(STAMP)
+	$(BIN)/python -m pip install --progress-bar off -e ".[all,dev]"
+	touch $(STAMP) $(DEMO_STAMP)
 
 install: $(STAMP)
 
-demo: install
+$(DEMO_STAMP): pyproject.toml
+	@echo "Installing what the demo runs (both frameworks, the local server, langchain) into $(VENV)..."
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install --progress-bar off -e ".[demo]"
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(BIN)/python examples/demo.py
 
 test: install
