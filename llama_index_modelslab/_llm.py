@@ -154,7 +154,7 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         """What LlamaIndex needs to know about the model, from the catalog unless overridden."""
         calling = self.is_function_calling_model
         return LLMMetadata(
-            context_window=self.context_window or catalog_context_window(self.model),
+            context_window=self.context_window or self._known_context_window(),
             num_output=self.num_output or self.max_tokens or default_max_tokens(self.model),
             is_chat_model=self.is_chat_model,
             is_function_calling_model=calls_tools(get_model_info(self.model))
@@ -163,6 +163,19 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
             model_name=self.model_name or self.model,
             system_role=MessageRole.SYSTEM,
         )
+
+    def _known_context_window(self) -> int:
+        """The catalog's context window; when it has none, what the server reports.
+
+        ``GET /v1/models`` is asked once per client (see
+        ``ModelsLabClient.reported_context_window``); without an answer, the catalog's
+        conservative default for unknown models.
+        """
+        info = get_model_info(self.model)
+        if info.known and info.context_window:
+            return info.context_window
+        reported = self._client().reported_context_window(self.model)
+        return reported or catalog_context_window(self.model)
 
     def _json_mode_available(self) -> bool:
         return self.api_format == "openai"

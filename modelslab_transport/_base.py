@@ -33,6 +33,7 @@ from pydantic import SecretStr
 
 from . import _anthropic, _anthropic_request, _openai
 from ._bodies import is_count, is_model_list, json_or_text, media_type, parse_models
+from ._catalog import reported_context
 from ._common import is_error_payload
 from ._config import ClientConfig, resolve_config
 from ._deadline import deadline_error
@@ -51,7 +52,7 @@ from ._httpx_errors import translate_httpx_errors
 from ._log_redaction import guard_secret
 from ._retry import decide_for_error
 from ._stream import deltas_from_completion
-from ._types import JSON, ApiFormat, ChatRequest
+from ._types import JSON, ApiFormat, ChatRequest, ModelEntry
 from ._validate import check_deadline, check_sampling
 
 __all__ = ["BaseClient", "Call", "translate_httpx_errors"]
@@ -64,6 +65,8 @@ logger = logging.getLogger("modelslab_transport")
 _STREAM_OPTIONS_REFUSED = re.compile(r"stream_options|include_usage", re.IGNORECASE)
 
 MODELS_PATH = "/v1/models"
+# The longest a model object waits, once, to learn an unknown model's context length.
+DISCOVERY_DEADLINE = 5.0
 # The docs' OpenAI-SDK example (base URL + ``/models``) implies this path too; tried on 404.
 MODELS_FALLBACK_PATH = "/models"
 
@@ -82,6 +85,11 @@ class Call:
     parse: Callable[[Any], Any]
     # Seconds the whole call may take (see ``BaseClient._start``); None: unbounded.
     deadline: float | None = None
+
+
+def contexts_by_id(entries: list[ModelEntry]) -> dict[str, int]:
+    """Model id -> the context length its ``/v1/models`` entry reports (when it does)."""
+    return {e["id"]: n for e in entries if (n := reported_context(e)) is not None}
 
 
 class BaseClient:
@@ -240,9 +248,9 @@ class BaseClient:
         return Call("POST", _anthropic_request.COUNT_PATH, body, False, "anthropic",
                     self._config.timeout, is_count, lambda b: b["input_tokens"])  # fmt: skip
 
-    def _models_call(self, path: str = MODELS_PATH) -> Call:
+    def _models_call(self, path: str = MODELS_PATH, deadline: float | None = None) -> Call:
         return Call("GET", path, None, False, "openai", self._config.timeout,
-                    is_model_list, parse_models)  # fmt: skip
+                    is_model_list, parse_models, deadline)  # fmt: skip
 
     def _build_request(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,9 @@ DEFAULT_MODEL = "baidu-ernie-4.5-vl-28b-a3b"
 
 # Conservative defaults for ids the catalog does not know: small enough that a RAG pipeline
 # does not overflow a short-context model, and an explicit max_tokens like the API's own.
-UNKNOWN_CONTEXT_WINDOW = 8192
+# An id the catalog does not list, on a server that does not report its context length:
+# small enough for the small models local servers run (llama.cpp's default context).
+UNKNOWN_CONTEXT_WINDOW = 4096
 UNKNOWN_MAX_OUTPUT = 1000
 
 
@@ -203,6 +206,22 @@ def get_model_info(model_id: str) -> ModelInfo:
         max_output_tokens=UNKNOWN_MAX_OUTPUT,
         known=False,
     )
+
+
+def reported_context(entry: Mapping[str, Any]) -> int | None:
+    """The context length a ``/v1/models`` entry reports, if it reports one.
+
+    Servers name it differently: ``context_length`` (OpenRouter and others),
+    ``context_window``, ``max_model_len`` (vLLM), ``meta.n_ctx_train`` (llama.cpp).
+    """
+    meta = entry.get("meta")
+    candidates = [entry.get(k) for k in ("context_length", "context_window", "max_model_len")]
+    if isinstance(meta, Mapping):
+        candidates.append(meta.get("n_ctx_train"))
+    for value in candidates:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
 
 
 def context_window(model_id: str) -> int:

@@ -14,12 +14,14 @@ import httpx
 from pydantic import SecretStr
 
 from ._base import (
+    DISCOVERY_DEADLINE,
     MODELS_FALLBACK_PATH,
     BaseClient,
     Call,
+    contexts_by_id,
     translate_httpx_errors,
 )
-from ._errors import APIError, ConfigurationError, NotFoundError
+from ._errors import APIError, ConfigurationError, ModelsLabError, NotFoundError
 from ._limit import Limiter, Slot, pool_limits
 from ._stream import StreamParser
 from ._sync_stream import Stream, read_body
@@ -101,6 +103,7 @@ class ModelsLabClient(BaseClient):
             raise ConfigurationError("Pass either http_client or transport, not both.")
         self._sleep = _sleep
         self._limiter = Limiter(self._config.max_concurrency)
+        self._reported_contexts: dict[str, int] | None = None
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
             transport=transport,
@@ -248,6 +251,23 @@ class ModelsLabClient(BaseClient):
             except APIError:
                 raise first from None
         return models
+
+    def reported_context_window(self, model: str) -> int | None:
+        """The context length ``GET /v1/models`` reports for ``model``, if any.
+
+        Asked once per client, within :data:`DISCOVERY_DEADLINE` seconds; any failure
+        (no such endpoint, no key yet, a slow server) is remembered as "not reported", so
+        this never raises and never delays more than one call.
+        """
+        reported = self._reported_contexts
+        if reported is None:
+            try:
+                call = self._models_call(deadline=DISCOVERY_DEADLINE)
+                entries: list[ModelEntry] = self._execute(call)[1]
+            except ModelsLabError:
+                entries = []
+            reported = self._reported_contexts = contexts_by_id(entries)
+        return reported.get(model)
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""

@@ -126,7 +126,7 @@ def test_profile_comes_from_the_catalog() -> None:
     assert ChatModelsLab(api_key="k", model="openai-o3-mini-high").profile["structured_output"]  # type: ignore[index]
     unknown = ChatModelsLab(api_key="k", model="acme-unknown-1").profile
     assert unknown is not None
-    assert unknown["max_input_tokens"] == 8192
+    assert unknown["max_input_tokens"] == 4096
     assert "tool_calling" not in unknown
 
 

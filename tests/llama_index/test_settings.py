@@ -84,7 +84,7 @@ def test_function_calling_from_catalog_entry(tools: bool | None, expected: bool)
 
 @pytest.mark.parametrize(
     ("model", "window", "calling"),
-    [("mistralai-mixtral-8x7b-instruct", 32_768, True), ("google-gemma-3-27b-it", 8192, True)],
+    [("mistralai-mixtral-8x7b-instruct", 32_768, True), ("google-gemma-3-27b-it", 4096, True)],
 )
 def test_metadata_per_model(model: str, window: int, calling: bool) -> None:
     meta = ModelsLabLLM(model=model).metadata
@@ -93,7 +93,7 @@ def test_metadata_per_model(model: str, window: int, calling: bool) -> None:
 
 def test_unknown_model_gets_conservative_defaults() -> None:
     meta = ModelsLabLLM(model="someone-new-model").metadata
-    assert (meta.context_window, meta.num_output) == (8192, 1000)
+    assert (meta.context_window, meta.num_output) == (4096, 1000)
 
 
 @pytest.mark.parametrize(
