@@ -165,15 +165,14 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         )
 
     def _known_context_window(self) -> int:
-        """The catalog's context window; when it has none, what the server reports.
+        """The catalog's context window; for an id it does not list, what the server reports.
 
         ``GET /v1/models`` is asked once per client (see
         ``ModelsLabClient.reported_context_window``); without an answer, the catalog's
         conservative default for unknown models.
         """
-        info = get_model_info(self.model)
-        if info.known and info.context_window:
-            return info.context_window
+        if get_model_info(self.model).known:
+            return catalog_context_window(self.model)
         reported = self._client().reported_context_window(self.model)
         return reported or catalog_context_window(self.model)
 
