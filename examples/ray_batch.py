@@ -49,8 +49,13 @@ Framework = Literal["langchain", "llama_index"]
 COLUMNS = ("id", "prompt", "answer", "error", "input_tokens", "output_tokens", "cost")
 ENV_API_KEY = "MODELSLAB_API_KEY"
 # Columns carry no nulls ("" and NaN stand for "none"): every Ray block format stores them alike.
-EMPTY_ROW: dict[str, Any] = {"answer": "", "error": "", "input_tokens": 0, "output_tokens": 0,
-                             "cost": math.nan}  # fmt: skip
+EMPTY_ROW: dict[str, Any] = {
+    "answer": "",
+    "error": "",
+    "input_tokens": 0,
+    "output_tokens": 0,
+    "cost": math.nan,
+}
 
 
 # --------------------------------------------------------------------------- settings
@@ -84,8 +89,11 @@ def check_budget(workers: int, per_worker_concurrency: int, plan_limit: int) -> 
         ConfigurationError: A number is below 1, or ``workers x per_worker_concurrency``
             exceeds ``plan_limit``.
     """
-    numbers = {"workers": workers, "per_worker_concurrency": per_worker_concurrency,
-               "plan_limit": plan_limit}  # fmt: skip
+    numbers = {
+        "workers": workers,
+        "per_worker_concurrency": per_worker_concurrency,
+        "plan_limit": plan_limit,
+    }
     for name, value in numbers.items():
         if not isinstance(value, int) or value < 1:
             raise ConfigurationError(f"{name} must be an int >= 1, got {value!r}.")
@@ -207,8 +215,12 @@ def _record(
 
 def build_model(spec: ModelSpec) -> Any:
     """The spec's model, built in the current process (its key from the environment)."""
-    settings = {"model": spec.model, "max_concurrency": spec.max_concurrency,
-                "max_retries": spec.max_retries, **spec.options}  # fmt: skip
+    settings = {
+        "model": spec.model,
+        "max_concurrency": spec.max_concurrency,
+        "max_retries": spec.max_retries,
+        **spec.options,
+    }
     if spec.base_url is not None:
         settings["base_url"] = spec.base_url
     if spec.framework == "langchain":

@@ -43,11 +43,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not ray.is_initialized():
         ray.init(address=args.address)
     result = run_batch(
-        prompts, framework=args.framework, model=args.model,
+        prompts,
+        framework=args.framework,
+        model=args.model,
         base_url=os.environ.get("MODELSLAB_BASE_URL"),
         api_key=None if args.no_ship_key else os.environ.get(ENV_API_KEY),
-        workers=args.workers, per_worker_concurrency=args.per_worker, plan_limit=args.plan_limit,
-    )  # fmt: skip
+        workers=args.workers,
+        per_worker_concurrency=args.per_worker,
+        plan_limit=args.plan_limit,
+    )
     for row in result.rows:
         print(json.dumps(asdict(row), ensure_ascii=False))
 

@@ -40,8 +40,20 @@ def server_process() -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "modelslab_local", "serve", "--port", str(port),
-               "--engine", "deterministic", "--api-key", KEY, "--log-level", "warning"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "modelslab_local",
+        "serve",
+        "--port",
+        str(port),
+        "--engine",
+        "deterministic",
+        "--api-key",
+        KEY,
+        "--log-level",
+        "warning",
+    ]
     process = subprocess.Popen(command)  # noqa: S603 - our own interpreter and module
     url = f"http://127.0.0.1:{port}"
     try:
@@ -102,10 +114,14 @@ def main() -> None:
 
     import ray
 
-    print(f"machine: {os.cpu_count()} CPUs; framework: {args.framework}; "
-          f"{args.per_worker} requests in flight per worker; requests/s\n")  # fmt: skip
-    print("| simulated latency | workers | in flight | prompts | one process, no Ray "
-          "| Ray, whole job | Ray, after start-up |")  # fmt: skip
+    print(
+        f"machine: {os.cpu_count()} CPUs; framework: {args.framework}; "
+        f"{args.per_worker} requests in flight per worker; requests/s\n"
+    )
+    print(
+        "| simulated latency | workers | in flight | prompts | one process, no Ray "
+        "| Ray, whole job | Ray, after start-up |"
+    )
     print("|---|---|---|---|---|---|---|")
     with server_process() as root:
         ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
@@ -115,14 +131,25 @@ def main() -> None:
                 slots = workers * args.per_worker
                 prompts: list[Any] = [f"What is {n} + {n}?" for n in range(args.rounds * slots)]
                 alone = one_process(args.framework, url, prompts, slots)
-                result = run_batch(prompts, framework=args.framework, base_url=url, api_key=KEY,
-                                   workers=workers, per_worker_concurrency=args.per_worker,
-                                   plan_limit=slots, num_cpus_per_worker=0.2, max_retries=0,
-                                   progress=False)  # fmt: skip
+                result = run_batch(
+                    prompts,
+                    framework=args.framework,
+                    base_url=url,
+                    api_key=KEY,
+                    workers=workers,
+                    per_worker_concurrency=args.per_worker,
+                    plan_limit=slots,
+                    num_cpus_per_worker=0.2,
+                    max_retries=0,
+                    progress=False,
+                )
                 assert not result.failed, result.failed[0].error
-                print(f"| {latency:.2f} s | {workers} | {slots} | {len(prompts)} | {alone:.1f} | "
-                      f"{result.requests_per_second:.1f} | "
-                      f"{result.steady_requests_per_second:.1f} |", flush=True)  # fmt: skip
+                print(
+                    f"| {latency:.2f} s | {workers} | {slots} | {len(prompts)} | {alone:.1f} | "
+                    f"{result.requests_per_second:.1f} | "
+                    f"{result.steady_requests_per_second:.1f} |",
+                    flush=True,
+                )
         ray.shutdown()
 
 

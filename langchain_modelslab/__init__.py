@@ -16,7 +16,7 @@ except ModuleNotFoundError as missing:
 from modelslab_transport import __version__
 
 from ._callback import ModelsLabCallbackHandler, get_modelslab_callback
-from ._convert import UnsupportedContentError
+from ._errors import UnsupportedContentError
 from .chat_models import ChatModelsLab
 
 __all__ = [

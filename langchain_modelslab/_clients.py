@@ -65,8 +65,11 @@ class ConnectedChatModel(ClientOwner, BaseChatModel):
     # Neither the key nor the caller's HTTP clients travel in a pickle: clients hold sockets
     # and locks, and a key must not be written to disk. Unpickling re-reads the environment.
     _unpickled_fields: ClassVar[tuple[str, ...]] = (
-        "api_key", "default_headers", "http_client", "http_async_client"
-    )  # fmt: skip
+        "api_key",
+        "default_headers",
+        "http_client",
+        "http_async_client",
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

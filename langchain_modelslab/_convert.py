@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from langchain_core.exceptions import ModelInvalidRequestError
 from langchain_core.messages import (
     AIMessage,
     BaseMessage,
@@ -23,12 +22,11 @@ from langchain_core.messages import (
 )
 from langchain_core.messages import ChatMessage as RoleMessage
 
-from modelslab_transport import ChatMessage, ConfigurationError, ContentPart
+from modelslab_transport import ChatMessage, ContentPart, wire_tool_call
 
-if TYPE_CHECKING:  # not re-exported by the transport; used for typing only
-    from modelslab_transport._types import WireToolCall
+from ._errors import UnsupportedContentError
 
-__all__ = ["UnsupportedContentError", "convert_messages", "has_images"]
+__all__ = ["UnsupportedContentError", "convert_messages"]
 
 Block = dict[str, Any]
 
@@ -66,41 +64,23 @@ _ROLES = {
 _MAGIC = (("iVBORw0KGgo", "image/png"), ("/9j/", "image/jpeg"), ("R0lGOD", "image/gif"))
 
 
-class UnsupportedContentError(ConfigurationError, ModelInvalidRequestError):
-    """Input the ModelsLab chat API cannot take; raised before anything is sent.
-
-    A transport ``ConfigurationError`` (so ``except ModelsLabError`` and ``except ValueError``
-    catch it) and LangChain's ``ModelInvalidRequestError``.
-    """
-
-
-def convert_messages(
-    messages: Sequence[BaseMessage], *, images_allowed: bool = True, model: str = ""
-) -> list[ChatMessage]:
+def convert_messages(messages: Sequence[BaseMessage]) -> list[ChatMessage]:
     """Convert LangChain messages to OpenAI-shaped chat messages.
 
     Args:
         messages: The conversation.
-        images_allowed: False when the catalog says the model takes no images.
-        model: The model id, for the error message when images are not allowed.
 
     Returns:
-        The wire messages. Images returned by tools follow the run of tool messages as one
-        user message (the Chat Completions API takes only text in tool messages).
+        The wire messages. A tool result keeps the images it returned (the transport sends
+        them where each endpoint takes them).
 
     Raises:
         UnsupportedContentError: For a block or message type the API cannot take.
     """
     out: list[ChatMessage] = []
-    tool_images: list[ContentPart] = []
     for i, message in enumerate(messages):
-        if tool_images and not isinstance(message, ToolMessage):
-            out.append(_images_message(tool_images))
-            tool_images = []
         if isinstance(message, ToolMessage):
-            wire, images = _tool_message(message.tool_call_id, message.content, f"messages[{i}]")
-            out.append(wire)
-            tool_images.extend(images)
+            out.append(_tool_message(message.tool_call_id, message.content, f"messages[{i}]"))
         elif isinstance(message, AIMessage):
             out.append(_assistant(message, f"messages[{i}]"))
         elif isinstance(message, HumanMessage):
@@ -114,21 +94,7 @@ def convert_messages(
         else:
             msg = f"messages[{i}]: {type(message).__name__} cannot be sent to ModelsLab."
             raise UnsupportedContentError(msg)
-    if tool_images:
-        out.append(_images_message(tool_images))
-    if not images_allowed and has_images(out):
-        msg = f"Model {model!r} does not accept image input (model catalog)."
-        raise UnsupportedContentError(msg)
     return out
-
-
-def has_images(messages: Sequence[ChatMessage]) -> bool:
-    """Whether any wire message carries an image part."""
-    for m in messages:
-        content = m.get("content")
-        if isinstance(content, list) and any(p["type"] == "image_url" for p in content):
-            return True
-    return False
 
 
 # ----------------------------------------------------------------------------- per role
@@ -149,19 +115,14 @@ def _user(content: str | list[Any], name: str | None, where: str) -> list[ChatMe
         return [_named({"role": "user", "content": content}, name)]
     parts: list[ContentPart] = []
     before: list[ChatMessage] = []
-    images: list[ContentPart] = []
     for j, block in enumerate(content):
         here = f"{where}.content[{j}]"
         if isinstance(block, dict) and block.get("type") == "tool_result":
-            wire, found = _tool_result(block, here)
-            before.append(wire)
-            images.extend(found)
+            before.append(_tool_result(block, here))
         else:
             part = _user_part(block, here)
             if part is not None:
                 parts.append(part)
-    if images:
-        before.append(_images_message(images))
     if not parts:
         return before
     return [*before, _named({"role": "user", "content": _collapse(parts)}, name)]
@@ -169,9 +130,10 @@ def _user(content: str | list[Any], name: str | None, where: str) -> list[ChatMe
 
 def _assistant(message: AIMessage, where: str) -> ChatMessage:
     calls = [
-        _wire_call(tc["id"], tc["name"], _arguments(tc["args"], where)) for tc in message.tool_calls
+        wire_tool_call(tc["id"], tc["name"], _arguments(tc["args"], where))
+        for tc in message.tool_calls
     ]
-    calls += [_wire_call(tc["id"], tc["name"], tc["args"]) for tc in message.invalid_tool_calls]
+    calls += [wire_tool_call(tc["id"], tc["name"], tc["args"]) for tc in message.invalid_tool_calls]
     known = {c["id"] for c in calls}
     reasoning: list[str] = []
     texts: list[str] = []
@@ -186,7 +148,7 @@ def _assistant(message: AIMessage, where: str) -> ChatMessage:
             reasoning.append(_text(block, kind, where))
         elif kind == "tool_use" and block.get("id") not in known:
             args = _arguments(block.get("input") or {}, where)
-            calls.append(_wire_call(block.get("id"), block.get("name"), args))
+            calls.append(wire_tool_call(block.get("id"), block.get("name"), args))
         elif kind not in _ASSISTANT_NON_TEXT:
             msg = f"{where}: assistant content block of type {kind!r} cannot be sent."
             raise UnsupportedContentError(msg)
@@ -201,12 +163,16 @@ def _assistant(message: AIMessage, where: str) -> ChatMessage:
     return _named(wire, message.name)
 
 
-def _tool_message(call_id: str, content: Any, where: str) -> tuple[ChatMessage, list[ContentPart]]:
+def _tool_message(call_id: str, content: Any, where: str) -> ChatMessage:
     texts, images = _tool_content(content, where)
-    return {"role": "tool", "tool_call_id": call_id, "content": "\n".join(texts)}, images
+    text = "\n".join(texts)
+    if not images:
+        return {"role": "tool", "tool_call_id": call_id, "content": text}
+    parts: list[ContentPart] = [{"type": "text", "text": text}] if text else []
+    return {"role": "tool", "tool_call_id": call_id, "content": [*parts, *images]}
 
 
-def _tool_result(block: Block, where: str) -> tuple[ChatMessage, list[ContentPart]]:
+def _tool_result(block: Block, where: str) -> ChatMessage:
     call_id = block.get("tool_use_id")
     if not isinstance(call_id, str):
         msg = f"{where}: tool_result block without a tool_use_id."
@@ -346,19 +312,6 @@ def _collapse(parts: list[ContentPart]) -> str | list[ContentPart]:
     if all(p["type"] == "text" for p in parts):
         return "\n".join(p["text"] for p in parts)
     return parts
-
-
-def _images_message(images: list[ContentPart]) -> ChatMessage:
-    intro: ContentPart = {"type": "text", "text": "Images returned by the tool call(s) above:"}
-    return {"role": "user", "content": [intro, *images]}
-
-
-def _wire_call(call_id: Any, name: Any, arguments: Any) -> WireToolCall:
-    return {
-        "id": str(call_id or ""),
-        "type": "function",
-        "function": {"name": str(name or ""), "arguments": arguments or "{}"},
-    }
 
 
 def _named(message: ChatMessage, name: str | None) -> ChatMessage:

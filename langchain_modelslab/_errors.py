@@ -42,65 +42,118 @@ from modelslab_transport import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RequestTimeoutError,
     RequestTooLargeError,
     ServerStreamError,
     StreamError,
     StreamTruncatedError,
     UnprocessableEntityError,
 )
+from modelslab_transport import UnsupportedContentError as _Unsupported
 
-__all__ = ["ACCOUNT_ERRORS", "translate", "translated"]
+__all__ = ["ACCOUNT_ERRORS", "UnsupportedContentError", "translate", "translated"]
 
 
-# fmt: off
 class ModelsLabConfigurationError(ConfigurationError, ModelError):
     """Missing key or bad settings (nothing was sent)."""
+
+
 class ModelsLabAPIError(APIError, ModelAPIError):
     """An API failure with no more specific class."""
+
+
 class ModelsLabStatusError(APIStatusError, ModelAPIError):
     """An error status with no more specific class."""
+
+
 class ModelsLabBadRequestError(BadRequestError, ModelInvalidRequestError):
     """400."""
+
+
 class ModelsLabContextOverflowError(ContextWindowExceededError, ContextOverflowError):
     """The prompt does not fit the model's context window."""
+
+
 class ModelsLabAuthenticationError(AuthenticationError, ModelAuthenticationError):
     """401."""
+
+
 class ModelsLabInsufficientCreditsError(InsufficientCreditsError, ModelPermissionDeniedError):
     """402: no credits left, so the account may not make the call."""
+
+
 class ModelsLabPermissionDeniedError(PermissionDeniedError, ModelPermissionDeniedError):
     """403."""
+
+
 class ModelsLabNotFoundError(NotFoundError, ModelNotFoundError):
     """404."""
+
+
+class ModelsLabRequestTimeoutError(RequestTimeoutError, ModelTimeoutError):
+    """408: the server timed out waiting for the request."""
+
+
 class ModelsLabConflictError(ConflictError, ModelAPIError):
     """409: transient, worth retrying."""
+
+
 class ModelsLabRequestTooLargeError(RequestTooLargeError, ModelInvalidRequestError):
     """413."""
+
+
 class ModelsLabUnprocessableEntityError(UnprocessableEntityError, ModelInvalidRequestError):
     """422."""
+
+
 class ModelsLabRateLimitError(RateLimitError, ModelRateLimitError):
     """429."""
+
+
 class ModelsLabInternalServerError(InternalServerError, ModelAPIError):
     """5xx."""
+
+
 class ModelsLabConnectionError(APIConnectionError, ModelConnectionError):
     """The API could not be reached."""
+
+
 class ModelsLabTimeoutError(APITimeoutError, ModelTimeoutError):
     """A timeout expired."""
+
+
 class ModelsLabStreamError(StreamError, ModelAPIError):
     """The answer could not be used."""
+
+
 class ModelsLabStreamTruncatedError(StreamTruncatedError, ModelAPIError):
     """The stream ended early."""
+
+
 class ModelsLabMalformedResponseError(MalformedResponseError, ModelAPIError):
     """The body had no recognisable shape."""
+
+
 class ModelsLabEmptyResponseError(EmptyResponseError, ModelAPIError):
     """An answer with nothing in it; see the transport's ``EmptyResponseError``."""
 
 
 class ModelsLabServerStreamError(ServerStreamError, ModelAPIError):
     """The server reported an error mid-stream."""
-# fmt: on
+
+
+class UnsupportedContentError(_Unsupported, ModelInvalidRequestError):
+    """Input the model or the API cannot take (an image for a text-only model, a PDF block).
+
+    Raised before anything is sent. The transport's ``UnsupportedContentError`` (a
+    ``ConfigurationError``: ``except ModelsLabError`` and ``except ValueError`` catch it) and
+    LangChain's ``ModelInvalidRequestError``.
+    """
+
 
 _DUAL: dict[type[ModelsLabError], type[ModelsLabError]] = {
     ConfigurationError: ModelsLabConfigurationError,
+    _Unsupported: UnsupportedContentError,
     APIError: ModelsLabAPIError,
     APIStatusError: ModelsLabStatusError,
     BadRequestError: ModelsLabBadRequestError,
@@ -109,6 +162,7 @@ _DUAL: dict[type[ModelsLabError], type[ModelsLabError]] = {
     InsufficientCreditsError: ModelsLabInsufficientCreditsError,
     PermissionDeniedError: ModelsLabPermissionDeniedError,
     NotFoundError: ModelsLabNotFoundError,
+    RequestTimeoutError: ModelsLabRequestTimeoutError,
     ConflictError: ModelsLabConflictError,
     RequestTooLargeError: ModelsLabRequestTooLargeError,
     UnprocessableEntityError: ModelsLabUnprocessableEntityError,

@@ -8,7 +8,6 @@ directly (no re-validation of wire data) because it runs once per streamed token
 
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
 from langchain_core.messages import (
@@ -24,6 +23,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 
 from modelslab_transport import (
     ChatRequest,
+    Choice,
     Completion,
     StreamDelta,
     ToolCallDelta,
@@ -99,14 +99,14 @@ def completion_to_result(completion: Completion, *, model: str) -> ChatResult:
         model: The requested model id, used when the server does not echo one.
 
     Returns:
-        One generation per choice (``n`` > 1 reads the extra choices from the raw body);
-        usage is attached to the first.
+        One generation per choice (``n`` > 1); usage is attached to the first.
     """
     name = completion["model"] or model
     usage = completion["usage"]
-    generations = [_generation(completion, name, usage)]
-    for extra in _extra_choices(completion):
-        generations.append(_generation(extra, name, None))
+    generations = [
+        _generation(choice, completion["id"], name, usage if i == 0 else None)
+        for i, choice in enumerate(completion["choices"])
+    ]
     llm_output = {"model_name": name, "token_usage": token_usage(usage) if usage else None}
     return ChatResult(generations=generations, llm_output=llm_output)
 
@@ -130,76 +130,32 @@ def token_usage(usage: Usage) -> dict[str, Any]:
     return out
 
 
-def _generation(completion: Completion, name: str, usage: Usage | None) -> ChatGeneration:
-    tool_calls, invalid = parse_tool_calls(completion["tool_calls"])
-    reasoning = completion["reasoning"]
+def _generation(
+    choice: Choice, response_id: str | None, name: str, usage: Usage | None
+) -> ChatGeneration:
+    tool_calls, invalid = parse_tool_calls(choice["tool_calls"])
+    reasoning = choice["reasoning"]
     message = AIMessage(
-        content=completion["text"] or "",
+        content=choice["text"] or "",
         additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
         tool_calls=tool_calls,
         invalid_tool_calls=invalid,
         usage_metadata=usage_metadata(usage) if usage else None,
-        response_metadata=_response_metadata(completion, name),
-        id=completion["id"],
+        response_metadata=_response_metadata(choice, name),
+        id=response_id,
     )
     return ChatGeneration(message=message)
 
 
-def _response_metadata(completion: Completion, name: str) -> dict[str, Any]:
+def _response_metadata(choice: Choice, name: str) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "model_name": name,
-        "finish_reason": completion["finish_reason"],
+        "finish_reason": choice["finish_reason"],
         "model_provider": PROVIDER,
     }
-    if "logprobs" in completion:  # as ChatOpenAI: {"content": [{"token", "logprob", ...}]}
-        metadata["logprobs"] = {"content": completion["logprobs"]}
+    if "logprobs" in choice:  # as ChatOpenAI: {"content": [{"token", "logprob", ...}]}
+        metadata["logprobs"] = {"content": choice["logprobs"]}
     return metadata
-
-
-def _extra_choices(completion: Completion) -> list[Completion]:
-    """Choices after the first of a Chat Completions body (the transport reads only one)."""
-    choices = completion["raw"].get("choices")
-    if not isinstance(choices, list) or len(choices) < 2:
-        return []
-    out: list[Completion] = []
-    for choice in choices[1:]:
-        msg = choice.get("message") if isinstance(choice, dict) else None
-        if not isinstance(msg, dict):
-            continue
-        wire_calls = msg.get("tool_calls")
-        calls = (
-            [_wire_call(c) for c in wire_calls if isinstance(c, dict)]
-            if isinstance(wire_calls, list)
-            else []
-        )
-        reasoning = msg.get("reasoning_content") or msg.get("reasoning")
-        extra = Completion(
-            id=completion["id"],
-            model=completion["model"],
-            text=msg.get("content") if isinstance(msg.get("content"), str) else None,
-            reasoning=reasoning if isinstance(reasoning, str) else None,
-            tool_calls=calls,
-            finish_reason=choice.get("finish_reason"),
-            usage=None,
-            raw=completion["raw"],
-        )
-        logprobs = choice.get("logprobs")
-        content = logprobs.get("content") if isinstance(logprobs, dict) else None
-        if isinstance(content, list):
-            extra["logprobs"] = [entry for entry in content if isinstance(entry, dict)]
-        out.append(extra)
-    return out
-
-
-def _wire_call(call: dict[str, Any]) -> WireCall:
-    fn = call.get("function")
-    fn = fn if isinstance(fn, dict) else {}
-    args = fn.get("arguments")
-    return WireCall(
-        id=str(call.get("id") or ""),
-        name=str(fn.get("name") or ""),
-        arguments=args if isinstance(args, str) else json.dumps(args or {}, ensure_ascii=False),
-    )
 
 
 # ---------------------------------------------------------------------------- streaming

@@ -1,4 +1,8 @@
-"""Model settings + per-call arguments -> one :class:`ChatRequest`. Pure."""
+"""Which model fields are request settings, and LangSmith's view of a call. Pure.
+
+The request itself is built by the transport's ``build_chat_request`` (one rule for both
+frameworks).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,7 @@ from typing import Any
 
 from langchain_core.language_models import LangSmithParams
 
-from modelslab_transport import ChatMessage, ChatRequest
-
-__all__ = ["CALL_OPTIONS", "MODEL_SETTINGS", "REQUEST_KEYS", "build_request", "ls_params"]
+__all__ = ["MODEL_SETTINGS", "TRACING", "ls_params"]
 
 # The model fields that are request settings (sent when not None).
 MODEL_SETTINGS = (
@@ -25,72 +27,8 @@ MODEL_SETTINGS = (
     "n",
 )
 
-# ChatRequest members a model setting or a call argument may fill.
-REQUEST_KEYS = frozenset(
-    {
-        "model",
-        "max_tokens",
-        "temperature",
-        "top_p",
-        "top_k",
-        "frequency_penalty",
-        "presence_penalty",
-        "repetition_penalty",
-        "stop",
-        "seed",
-        "n",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "response_format",
-        "stream_usage",
-        "user",
-    }
-)
-# Call arguments that steer the call itself rather than the request body.
-CALL_OPTIONS = frozenset({"api_format", "timeout", "deadline", "stream", "extra_body"})
 # Tracing-only arguments LangChain normally strips itself; never send them.
-_TRACING = frozenset({"ls_structured_output_format", "structured_output_format"})
-# Only meaningful together with tools; a bare tool_choice is rejected by the API.
-_NEEDS_TOOLS = ("tool_choice", "parallel_tool_calls")
-
-
-def build_request(
-    settings: Mapping[str, Any],
-    call: Mapping[str, Any],
-    messages: list[ChatMessage],
-    extra_body: Mapping[str, Any],
-) -> ChatRequest:
-    """Merge model ``settings`` with ``call`` arguments (the call wins) into a request.
-
-    Args:
-        settings: The model's non-``None`` request settings.
-        call: Per-call arguments (``invoke(..., temperature=0)``, bound tools, ...). Names the
-            request does not know are passed through in ``extra_body``.
-        messages: The converted conversation.
-        extra_body: The model's own pass-through parameters (``model_kwargs``/``extra_body``).
-
-    Returns:
-        The request; ``None`` values and empty ``stop`` / ``tools`` lists are left out.
-    """
-    request: dict[str, Any] = {**settings}
-    extra: dict[str, Any] = {**extra_body}
-    for key, value in call.items():
-        if key in REQUEST_KEYS:
-            request[key] = value
-        elif key == "extra_body":
-            extra.update(value or {})
-        elif key not in CALL_OPTIONS and key not in _TRACING:
-            extra[key] = value
-    for key in [k for k, v in request.items() if v is None or v == []]:
-        del request[key]
-    if "tools" not in request:
-        for key in _NEEDS_TOOLS:
-            request.pop(key, None)
-    request["messages"] = messages
-    if extra:
-        request["extra_body"] = extra
-    return request  # type: ignore[return-value]
+TRACING = frozenset({"ls_structured_output_format", "structured_output_format"})
 
 
 def ls_params(

@@ -25,7 +25,9 @@ from modelslab_transport import (
     ChatRequest,
     ModelsLabError,
     __version__,
+    build_chat_request,
     get_model_info,
+    resolve_tool_choice,
 )
 
 from ._clients import ConnectedChatModel
@@ -33,8 +35,8 @@ from ._convert import convert_messages
 from ._errors import ACCOUNT_ERRORS, translate, translated
 from ._outputs import StreamState, completion_to_result, delta_to_chunk
 from ._profile import model_profile
-from ._request import MODEL_SETTINGS, build_request, ls_params
-from ._tools import ToolLike, format_tools, normalize_tool_choice
+from ._request import MODEL_SETTINGS, TRACING, ls_params
+from ._tools import ToolLike, format_tools
 
 __all__ = ["ChatModelsLab"]
 
@@ -147,15 +149,14 @@ class ChatModelsLab(ConnectedChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> tuple[ChatRequest, dict[str, Any]]:
         """The request, and the transport's per-call options (endpoint, timeout, deadline)."""
-        settings = {"model": self.model, "stream_usage": self.stream_usage, **self._settings()}
+        settings = {"stream_usage": self.stream_usage, **self._settings()}
         if stop is not None:
             kwargs = {**kwargs, "stop": stop}
-        model = kwargs.get("model") or self.model
-        images = get_model_info(model).vision is not False
-        wire = convert_messages(messages, images_allowed=images, model=model)
-        request = build_request(
-            settings, kwargs, wire, {**self.model_kwargs, **(self.extra_body or {})}
-        )
+        passthrough = {**self.model_kwargs, "extra_body": self.extra_body}
+        with translated():
+            wire = convert_messages(messages)
+            layers = (settings, passthrough, kwargs)
+            request = build_chat_request(self.model, wire, *layers, ignore=TRACING)
         options = {
             "api_format": kwargs.get("api_format", self.api_format),
             "timeout": kwargs.get("timeout"),
@@ -253,7 +254,8 @@ class ChatModelsLab(ConnectedChatModel):
             **kwargs: Further call arguments (e.g. ``response_format``).
         """
         formatted = format_tools(tools, strict=strict)
-        choice = normalize_tool_choice(tool_choice, formatted)
+        with translated():  # a bad choice fails here, at binding, not at the first call
+            choice = resolve_tool_choice(tool_choice, formatted)
         if choice is not None:
             kwargs["tool_choice"] = choice
         if parallel_tool_calls is not None:

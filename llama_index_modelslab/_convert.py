@@ -12,7 +12,6 @@ problem.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -27,14 +26,11 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from modelslab_transport import ChatRequest, ConfigurationError
+from modelslab_transport import ConfigurationError, UnsupportedContentError, wire_tool_call
 
 if TYPE_CHECKING:
     from modelslab_transport import ChatMessage as WireMessage
-    from modelslab_transport import ContentPart
-
-    # Not re-exported by the transport package; used for annotations only.
-    from modelslab_transport._types import ImageURL, WireToolCall
+    from modelslab_transport import ContentPart, ImageURL, WireToolCall
 
 _ROLES: dict[str, str] = {
     MessageRole.SYSTEM.value: "system",
@@ -48,15 +44,8 @@ _ROLES: dict[str, str] = {
     MessageRole.MODEL.value: "assistant",
 }
 
-# Keys of ChatRequest a caller may set per call; anything else goes into ``extra_body``.
-_REQUEST_KEYS = frozenset(ChatRequest.__required_keys__ | ChatRequest.__optional_keys__) - {
-    "messages",
-    "extra_body",
-}
-# Keyword arguments that steer LlamaIndex or the transport, never sent in the body.
-_NOT_SENT = frozenset(
-    {"tool_required", "allow_parallel_tool_calls", "verbose", "formatted", "timeout", "deadline"}
-)
+# Keyword arguments that steer LlamaIndex, never sent in the body.
+NOT_SENT = frozenset({"tool_required", "allow_parallel_tool_calls", "verbose", "formatted"})
 
 
 # ----------------------------------------------------------------------------- messages
@@ -67,7 +56,7 @@ def to_wire_messages(messages: Sequence[ChatMessage]) -> list[WireMessage]:
 
     Raises:
         ConfigurationError: A message holds a block the ModelsLab API cannot take (audio,
-            video, documents, an image outside a user message), an image of unknown type,
+            video, documents, an image in a system or assistant message), an image of unknown type,
             a tool call whose arguments are not JSON, or is a tool message without its
             ``tool_call_id``. Its text starts with ``messages[i] (role):``.
     """
@@ -131,9 +120,20 @@ def _tool_message(message: ChatMessage) -> WireMessage:
         raise ConfigurationError(
             "A tool message needs additional_kwargs['tool_call_id'] naming the call it answers."
         )
-    # Tool results are text on the wire; a tool's non-text output cannot be sent back.
-    texts = [b.text for b in message.blocks if isinstance(b, TextBlock)]
-    return {"role": "tool", "content": "\n".join(texts), "tool_call_id": str(call_id)}
+    texts: list[str] = []
+    images: list[ContentPart] = []
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            texts.append(block.text)
+        elif isinstance(block, ImageBlock):  # a screenshot tool: the transport places it
+            images.append({"type": "image_url", "image_url": image_url(block)})
+        elif not isinstance(block, (CachePoint, ThinkingBlock)):
+            raise _unsupported(block.block_type, message)
+    text = "\n".join(texts)
+    if not images:
+        return {"role": "tool", "content": text, "tool_call_id": str(call_id)}
+    parts: list[ContentPart] = [{"type": "text", "text": text}] if text else []
+    return {"role": "tool", "content": [*parts, *images], "tool_call_id": str(call_id)}
 
 
 def _assistant_message(message: ChatMessage) -> WireMessage:
@@ -147,7 +147,7 @@ def _assistant_message(message: ChatMessage) -> WireMessage:
             if block.content:
                 thoughts.append(block.content)
         elif isinstance(block, ToolCallBlock):
-            calls.append(_wire_call(block))
+            calls.append(wire_tool_call(block.tool_call_id, block.tool_name, block.tool_kwargs))
         elif not isinstance(block, CachePoint):
             raise _unsupported(block.block_type, message)
     if not calls:
@@ -160,23 +160,6 @@ def _assistant_message(message: ChatMessage) -> WireMessage:
         # Replayed so reasoning models keep their chain of thought across tool turns.
         out["reasoning_content"] = "".join(thoughts)
     return out
-
-
-def _wire_call(block: ToolCallBlock) -> WireToolCall:
-    args = block.tool_kwargs
-    arguments = args if isinstance(args, str) else _dumps(args)
-    return {
-        "id": block.tool_call_id or "",
-        "type": "function",
-        "function": {"name": block.tool_name, "arguments": arguments},
-    }
-
-
-def _dumps(arguments: Any) -> str:
-    try:
-        return json.dumps(arguments)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"Tool call arguments are not JSON-serializable: {exc}") from None
 
 
 def _legacy_calls(raw: Any) -> list[WireToolCall]:
@@ -198,15 +181,7 @@ def _legacy_call(call: Any) -> WireToolCall:
             "Each additional_kwargs['tool_calls'] entry must be an OpenAI-style tool call: "
             f"{{'id': ..., 'function': {{'name': ..., 'arguments': ...}}}}, got {call!r:.80}."
         )
-    arguments = function.get("arguments") or "{}"
-    return {
-        "id": str(data.get("id") or ""),
-        "type": "function",
-        "function": {
-            "name": str(function.get("name") or ""),
-            "arguments": arguments if isinstance(arguments, str) else _dumps(arguments),
-        },
-    }
+    return wire_tool_call(data.get("id"), function.get("name"), function.get("arguments"))
 
 
 def image_url(block: ImageBlock) -> ImageURL:
@@ -238,39 +213,8 @@ def image_url(block: ImageBlock) -> ImageURL:
     return out
 
 
-def _unsupported(block_type: str, message: ChatMessage) -> ConfigurationError:
-    return ConfigurationError(
+def _unsupported(block_type: str, message: ChatMessage) -> UnsupportedContentError:
+    return UnsupportedContentError(
         f"ModelsLab chat does not accept {block_type!r} blocks "
         f"(in a {message.role.value} message); use text and image blocks."
     )
-
-
-# ----------------------------------------------------------------------------- requests
-
-
-def build_request(
-    model: str,
-    messages: list[WireMessage],
-    defaults: Mapping[str, Any],
-    kwargs: Mapping[str, Any],
-) -> ChatRequest:
-    """Assemble a :class:`ChatRequest` from instance defaults and per-call keyword arguments.
-
-    Per-call values win over defaults; ``None`` means "not set". Known request keys become
-    request fields, ``extra_body`` and unknown keys are merged into the wire body as-is.
-    """
-    request: dict[str, Any] = {"model": model, "messages": messages}
-    extra: dict[str, Any] = {}
-    for source in (defaults, kwargs):
-        for key, value in source.items():
-            if value is None or key in _NOT_SENT:
-                continue
-            if key == "extra_body":
-                extra.update(value)
-            elif key in _REQUEST_KEYS:
-                request[key] = value
-            else:
-                extra[key] = value
-    if extra:
-        request["extra_body"] = extra
-    return cast("ChatRequest", request)

@@ -22,19 +22,21 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 
 from modelslab_transport import (
+    CALL_OPTIONS,
     DEFAULT_MODEL,
     ApiFormat,
     ChatRequest,
     ClientCache,
     ClientOwner,
+    build_chat_request,
     default_max_tokens,
     get_model_info,
 )
 from modelslab_transport import context_window as catalog_context_window
 
-from ._convert import build_request, to_wire_messages
+from ._convert import NOT_SENT, to_wire_messages
 from ._responses import chat_to_completion_response, completion_to_chat_response, response_cost
-from ._stream import StreamAccumulator, adrain, drain
+from ._stream import StreamAccumulator, astream_responses, stream_responses
 from ._structured import StructuredOutputLLM
 from ._tools import calls_tools, force_single_tool_call, prepare_chat_with_tools, tool_selections
 
@@ -186,8 +188,8 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
     ) -> tuple[ChatRequest, dict[str, Any]]:
         """The request, and the transport's per-call options (endpoint family, timeout)."""
         options: dict[str, Any] = {"api_format": self.api_format}
-        # ``timeout`` and ``deadline`` are per-call transport settings (never sent).
-        for name in ("timeout", "deadline"):
+        # Per-call transport options (never sent), as the transport names them.
+        for name in CALL_OPTIONS - {"stream"}:
             if kwargs.get(name) is not None:
                 options[name] = kwargs[name]
         defaults: dict[str, Any] = {
@@ -198,7 +200,7 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         if stream:
             defaults["stream_usage"] = self.stream_usage
         wire = to_wire_messages(messages)
-        return build_request(self.model, wire, defaults, kwargs), options
+        return build_chat_request(self.model, wire, defaults, kwargs, ignore=NOT_SENT), options
 
     def _prompt_messages(self, prompt: str, formatted: bool) -> list[ChatMessage]:
         to_prompt = self.completion_to_prompt
@@ -220,7 +222,7 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         # The request is sent here, not on first iteration, so HTTP errors surface at call time.
         request, options = self._request(messages, kwargs, stream=True)
         stream = self._client().stream_chat(request, **options)
-        return drain(stream, StreamAccumulator(self.model))
+        return stream_responses(stream, StreamAccumulator(self.model))
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
@@ -228,7 +230,7 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         request, options = self._request(messages, kwargs, stream=True)
         client = await self._aclient()
         stream = await client.stream_chat(request, **options)
-        return adrain(stream, StreamAccumulator(self.model))
+        return astream_responses(stream, StreamAccumulator(self.model))
 
     # ------------------------------------------- public API (decorated exactly once)
 

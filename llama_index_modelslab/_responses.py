@@ -23,10 +23,7 @@ from llama_index.core.base.llms.types import (
 from modelslab_transport import estimate_cost, parse_json
 
 if TYPE_CHECKING:
-    from modelslab_transport import Completion, Usage
-
-    # Not re-exported by the transport package; used for annotations only.
-    from modelslab_transport._types import WireToolCall
+    from modelslab_transport import Choice, Completion, Usage, WireToolCall
 
 
 def fast_model(cls: type[Any]) -> Callable[..., Any]:
@@ -160,20 +157,31 @@ def _add_calls(
 
 
 def completion_to_chat_response(model: str, completion: Completion) -> ChatResponse:
-    """Convert the transport's non-streamed :class:`Completion` into a ``ChatResponse``."""
+    """Convert the transport's non-streamed :class:`Completion` into a ``ChatResponse``.
+
+    The message is the first choice's; with several choices (``n`` > 1) every choice's
+    message is listed in ``additional_kwargs["choices"]``, the first included.
+    """
     extra = usage_kwargs(completion["model"] or model, completion["usage"])
     if completion["finish_reason"]:
         extra["finish_reason"] = completion["finish_reason"]
-    calls = [(c["id"], c["name"], c["arguments"]) for c in completion["tool_calls"]]
+    responses = [_choice_response(c, completion["raw"], extra) for c in completion["choices"]]
+    if len(responses) > 1:
+        extra["choices"] = [r.message for r in responses]
+    return responses[0]
+
+
+def _choice_response(choice: Choice, raw: Any, extra: dict[str, Any]) -> ChatResponse:
+    calls = [(c["id"], c["name"], c["arguments"]) for c in choice["tool_calls"]]
     return assistant_response(
-        completion["text"] or "",
-        completion["reasoning"] or "",
+        choice["text"] or "",
+        choice["reasoning"] or "",
         calls,
         parse=True,
-        raw=completion["raw"],
+        raw=raw,
         delta=None,
         extra=extra,
-        logprobs=to_logprobs(completion["logprobs"]) if "logprobs" in completion else None,
+        logprobs=to_logprobs(choice["logprobs"]) if "logprobs" in choice else None,
     )
 
 

@@ -4,7 +4,7 @@ LlamaIndex streams are cumulative: every ``ChatResponse`` carries the whole mess
 ``delta`` the new text, and the last one is complete (agents keep only the last one). The
 transport yields incremental :class:`~modelslab_transport.StreamDelta` events; one
 :class:`StreamAccumulator` turns each into a ``ChatResponse`` with :meth:`feed`;
-:func:`drain` and :func:`adrain` feed it from a transport stream.
+:func:`stream_responses` and :func:`astream_responses` feed it from a transport stream.
 
 Every streamed event passes through here, so responses are built without validation (the
 values are already well-typed; see ``_responses.fast_model``) to keep the per-event cost small.
@@ -116,7 +116,9 @@ class StreamAccumulator:
         )
 
 
-def drain(stream: Stream, accumulator: StreamAccumulator) -> Generator[ChatResponse, None, None]:
+def stream_responses(
+    stream: Stream, accumulator: StreamAccumulator
+) -> Generator[ChatResponse, None, None]:
     """Yield the cumulative response of each event of a sync transport stream."""
     # ``with`` closes the HTTP response also when the consumer stops early.
     with stream:
@@ -124,7 +126,7 @@ def drain(stream: Stream, accumulator: StreamAccumulator) -> Generator[ChatRespo
             yield accumulator.feed(delta)
 
 
-async def adrain(
+async def astream_responses(
     stream: AsyncStream, accumulator: StreamAccumulator
 ) -> AsyncGenerator[ChatResponse, None]:
     """Yield the cumulative response of each event of an async transport stream."""

@@ -15,8 +15,6 @@ if TYPE_CHECKING:
 
     from modelslab_transport import ModelInfo, ToolSpec
 
-_CHOICES = frozenset({"auto", "none", "required"})
-
 
 def calls_tools(info: ModelInfo) -> bool:
     """Whether to report a model as function-calling from its catalog entry.
@@ -35,19 +33,6 @@ def tool_spec(tool: BaseTool, strict: bool | None = None) -> ToolSpec:
     return spec  # type: ignore[no-any-return]
 
 
-def resolve_tool_choice(tool_choice: str | dict[str, Any] | None, tool_required: bool) -> Any:
-    """Map LlamaIndex's ``tool_choice`` / ``tool_required`` to the API's ``tool_choice``.
-
-    ``None`` means "required" when a tool call is required, else "auto"; a bare tool name
-    forces that tool.
-    """
-    if tool_choice is None:
-        return "required" if tool_required else "auto"
-    if isinstance(tool_choice, dict) or tool_choice in _CHOICES:
-        return tool_choice
-    return {"type": "function", "function": {"name": tool_choice}}
-
-
 def prepare_chat_with_tools(
     tools: Sequence[BaseTool],
     user_msg: str | ChatMessage | None,
@@ -61,8 +46,10 @@ def prepare_chat_with_tools(
     """Build the ``chat`` keyword arguments for a tool-calling turn.
 
     The caller's history list is copied, never appended to. Without tools no ``tool_choice``
-    is sent, so structured-output and plain paths never carry a forced choice. One tool that
-    must be called once (parallel calls off) is named rather than sent as ``"required"``.
+    is sent, so structured-output and plain paths never carry a forced choice. The choice is
+    ``tool_choice`` when given (a keyword, a tool's name or a dict), else ``"required"`` when
+    ``tool_required``, else none (the API's default, ``"auto"``); the transport's one rule
+    reads it (a lone required tool is named there).
     """
     messages = list(chat_history or [])
     if isinstance(user_msg, str):
@@ -72,16 +59,10 @@ def prepare_chat_with_tools(
     out: dict[str, Any] = {"messages": messages}
     if tools:
         out["tools"] = [tool_spec(t, strict) for t in tools]
-        if (
-            tool_choice is None
-            and tool_required
-            and len(tools) == 1
-            and not allow_parallel_tool_calls
-        ):
-            # "Exactly one call, of the only tool" (structured output's case) said by name: the
-            # same request, and servers without "required" (llama.cpp's) honour a named tool.
-            tool_choice = tools[0].metadata.get_name()
-        out["tool_choice"] = resolve_tool_choice(tool_choice, tool_required)
+        if tool_choice is None and tool_required:
+            tool_choice = "required"
+        if tool_choice is not None:  # else the API's default with tools: "auto"
+            out["tool_choice"] = tool_choice
         out["parallel_tool_calls"] = allow_parallel_tool_calls
     return out
 

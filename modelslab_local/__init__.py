@@ -23,7 +23,7 @@ except ModuleNotFoundError as missing:
         f'modelslab_local needs {missing.name}: pip install "modelslab-integrations[local]"'
     ) from missing
 
-from ._app import API_PREFIX, DEFAULT_API_KEY, create_app
+from ._app import DEFAULT_API_KEY, create_app
 from ._deterministic import DeterministicEngine
 from ._engine import (
     Engine,
@@ -35,6 +35,7 @@ from ._engine import (
 )
 from ._faults import FAULT_HEADER, FAULTS, ID_HEADER, TIMES_HEADER
 from ._llama_engine import ENGINE_ENV, LlamaEngine, describe_engine, llama_available, make_engine
+from ._requests import API_PREFIX
 from ._server import LocalServer, serve, start_server
 
 __all__ = [

@@ -6,7 +6,6 @@ import hmac
 import json
 import os
 import re
-from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -18,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from modelslab_transport._catalog import get_model_info, list_catalog
+from modelslab_transport import get_model_info, list_catalog
 
 from . import _anthropic_out, _faults, _openai_out, _tokens
 from ._anthropic_in import parse_messages
@@ -26,11 +25,11 @@ from ._assets import get_asset
 from ._deterministic import DeterministicEngine
 from ._engine import Engine, EngineAnswer, EngineRequest, finalize
 from ._errors import ApiError, Format
+from ._fault_responses import early_fault, oversized, stream_error
 from ._images import resolve_image
-from ._requests import ParsedRequest, check_json, parse_chat
-from ._sse import ABORT_KEY, Abort, Pause, PlannedResponse, dumps
+from ._requests import API_PREFIX, ParsedRequest, check_json, parse_chat
+from ._sse import ABORT_KEY, Pause, PlannedResponse, dumps, error_response, json_response
 
-API_PREFIX = "/api/v7/llm"
 DEFAULT_API_KEY = "modelslab-local"
 API_KEY_ENV = "MODELSLAB_LOCAL_API_KEY"
 _CREATED = 1_712_345_678  # a fixed timestamp keeps /v1/models byte-stable
@@ -149,77 +148,6 @@ async def _engine_request(settings: _Settings, parsed: ParsedRequest) -> EngineR
 # --------------------------------------------------------------------------- responses
 
 
-def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(dumps(payload), status, headers, "application/json")
-
-
-def _error(error: ApiError, fmt: Format) -> Response:
-    return _json(error.body(fmt), error.status, error.headers)
-
-
-def _early_fault(
-    spec: _faults.FaultSpec, fmt: Format, body: dict[str, Any], stream: bool
-) -> Response | None:
-    """A response that replaces the answer entirely, or ``None``."""
-    fault = spec.definition
-    if fault.kind == "error":
-        return _error(_fault_error(spec, str(body.get("model", ""))), fmt)
-    if fault.kind == "json-error" and stream:
-        status = int(spec.arg) if spec.arg and spec.arg.isdigit() else fault.status
-        report = {"status": "error", "message": fault.message}
-        if spec.name == "stream-json-error-sse":  # the report, mislabelled as a stream
-            return Response(dumps(report), 200, media_type="text/event-stream")
-        return _json(report, status)
-    if fault.kind == "reset":
-        return PlannedResponse(200, "application/json", [Abort()])
-    if fault.kind == "body":
-        return _fault_body(spec)
-    return None
-
-
-def _fault_error(spec: _faults.FaultSpec, model: str) -> ApiError:
-    fault = spec.definition
-    if spec.name == "429":
-        wait = spec.seconds(1.0)
-        retry = int(wait) if wait.is_integer() else wait
-        return ApiError(429, fault.message, shape="modelslab", extra={"retry_after": retry})
-    if spec.name == "429-header":
-        return ApiError(429, fault.message, headers={"Retry-After": spec.arg or "1"})
-    message = spec.arg or fault.message.format(model=model)
-    return ApiError(fault.status, message, shape=fault.shape)
-
-
-def _fault_body(spec: _faults.FaultSpec) -> Response:
-    message = spec.arg or spec.definition.message
-    bodies: dict[str, tuple[str, bytes]] = {
-        "200-error": ("application/json", dumps({"status": "error", "message": message}).encode()),
-        "200-messege": (
-            "application/json",
-            dumps({"status": "error", "messege": message}).encode(),
-        ),
-        "processing": ("application/json", dumps(_processing(message)).encode()),
-        "wrong-content-type": ("text/html", b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
-        "malformed-json": ("application/json", b'{"id": "chatcmpl-broken", "choices": ['),
-        "empty-body": ("application/json", b""),
-    }
-    media, content = bodies[spec.name]
-    return Response(content, 200, media_type=media)
-
-
-def _processing(message: str) -> dict[str, Any]:
-    fetch = f"{API_PREFIX}/fetch/1001"
-    return {"status": "processing", "id": 1001, "eta": 10, "message": message,
-            "fetch_result": fetch, "future_links": []}  # fmt: skip
-
-
-def _stream_error(fmt: Format, message: str) -> bytes:
-    if fmt == "anthropic":
-        payload = {"type": "error", "error": {"type": "api_error", "message": message}}
-        return f"event: error\ndata: {dumps(payload)}\n\n".encode()
-    payload = {"error": {"message": message, "type": "server_error", "code": 500}}
-    return f"data: {dumps(payload)}\n\n".encode()
-
-
 def _deliver(
     answer: EngineAnswer, parsed: ParsedRequest, spec: _faults.FaultSpec | None
 ) -> Response:
@@ -229,11 +157,15 @@ def _deliver(
         if parsed.fmt == "anthropic":
             events = _anthropic_out.stream(answer, parsed.model)
         else:
-            events = _openai_out.stream(answer, parsed.model, include_usage=parsed.include_usage,
-                                        top_logprobs=parsed.top_logprobs)  # fmt: skip
+            events = _openai_out.stream(
+                answer,
+                parsed.model,
+                include_usage=parsed.include_usage,
+                top_logprobs=parsed.top_logprobs,
+            )
         message = spec.definition.message if spec else ""
         parts = (
-            _faults.reshape_stream(events, spec, _stream_error(parsed.fmt, message))
+            _faults.reshape_stream(events, spec, stream_error(parsed.fmt, message))
             if spec
             else [e.data for e in events]
         )
@@ -247,12 +179,6 @@ def _deliver(
     return PlannedResponse(200, "application/json", [*stall, body], delay=delay, length=True)
 
 
-def _oversized(answer: EngineAnswer, spec: _faults.FaultSpec) -> EngineAnswer:
-    size = int(spec.seconds(1024 * 1024))
-    words = ("lorem ipsum dolor sit amet " * (size // 27 + 1))[:size]
-    return replace(answer, text=words, tool_calls=[], finish_reason="stop", stop_sequence=None)
-
-
 # --------------------------------------------------------------------------- endpoints
 
 
@@ -262,7 +188,7 @@ def _chat_endpoint(settings: _Settings, fmt: Format) -> Any:
             body = await _authorized_body(settings, request)
             spec = _fault(settings, request)
             stream = bool(body.get("stream", body.get("streaming")))
-            early = _early_fault(spec, fmt, body, stream) if spec else None
+            early = early_fault(spec, fmt, body, stream) if spec else None
             if early is not None:
                 return early
             parsed = parse_chat(body) if fmt == "openai" else parse_messages(body)
@@ -270,10 +196,10 @@ def _chat_endpoint(settings: _Settings, fmt: Format) -> Any:
             answer = await run_in_threadpool(settings.engine.generate, engine_request)
             answer = finalize(answer, engine_request)
             if spec and spec.name == "oversized":
-                answer = _oversized(answer, spec)
+                answer = oversized(answer, spec)
             return _deliver(answer, parsed, spec)
         except ApiError as error:
-            return _error(error, fmt)
+            return error_response(error, fmt)
 
     return endpoint
 
@@ -283,14 +209,16 @@ def _count_tokens_endpoint(settings: _Settings) -> Any:
         try:
             body = await _authorized_body(settings, request)
             spec = _fault(settings, request)
-            early = _early_fault(spec, "anthropic", body, False) if spec else None
+            early = early_fault(spec, "anthropic", body, False) if spec else None
             if early is not None:
                 return early
             parsed = parse_messages(body, need_max_tokens=False)
             _check_model(settings, parsed)
-            return _json({"input_tokens": _tokens.count_messages(parsed.messages, parsed.tools)})
+            return json_response(
+                {"input_tokens": _tokens.count_messages(parsed.messages, parsed.tools)}
+            )
         except ApiError as error:
-            return _error(error, "anthropic")
+            return error_response(error, "anthropic")
 
     return endpoint
 
@@ -300,7 +228,7 @@ def _models_endpoint(settings: _Settings) -> Any:
         try:
             _authorize(settings, request, None)
             spec = _fault(settings, request)
-            early = _early_fault(spec, "openai", {}, False) if spec else None
+            early = early_fault(spec, "openai", {}, False) if spec else None
             if early is not None:
                 return early
             data = [
@@ -312,9 +240,9 @@ def _models_endpoint(settings: _Settings) -> Any:
                 }
                 for m in list_catalog()
             ]
-            return _json({"object": "list", "data": data})
+            return json_response({"object": "list", "data": data})
         except ApiError as error:
-            return _error(error, "openai")
+            return error_response(error, "openai")
 
     return endpoint
 
@@ -322,12 +250,16 @@ def _models_endpoint(settings: _Settings) -> Any:
 async def _asset(request: Request) -> Response:
     asset = get_asset(request.path_params["name"])
     if asset is None:
-        return _json({"error": {"message": "Asset not found.", "type": "not_found_error"}}, 404)
+        return json_response(
+            {"error": {"message": "Asset not found.", "type": "not_found_error"}}, 404
+        )
     return Response(asset[0], media_type=asset[1], headers={"cache-control": "max-age=3600"})
 
 
 async def _health(request: Request) -> Response:
-    return _json({"status": "ok", "base_url": f"{str(request.base_url).rstrip('/')}{API_PREFIX}"})
+    return json_response(
+        {"status": "ok", "base_url": f"{str(request.base_url).rstrip('/')}{API_PREFIX}"}
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -335,7 +267,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = (
         "Not found." if status == 404 else "Method not allowed." if status == 405 else "Error."
     )
-    return _error(ApiError(status, f"{message} ({request.method} {request.url.path})"), "openai")
+    return error_response(
+        ApiError(status, f"{message} ({request.method} {request.url.path})"), "openai"
+    )
 
 
 class _Outer:

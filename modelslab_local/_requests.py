@@ -11,6 +11,9 @@ from typing import Any, Literal
 
 from ._errors import ApiError, bad_request, unprocessable
 
+API_PREFIX = "/api/v7/llm"
+"""Where the API lives under the server's root, as on ModelsLab."""
+
 JSON = dict[str, Any]
 Format = Literal["openai", "anthropic"]
 

@@ -10,10 +10,11 @@ from types import TracebackType
 
 import uvicorn
 
-from ._app import API_PREFIX, create_app, default_api_key
+from ._app import create_app, default_api_key
 from ._deterministic import DeterministicEngine
 from ._engine import Engine
 from ._llama_engine import make_engine
+from ._requests import API_PREFIX
 
 STARTUP_TIMEOUT = 10.0
 

@@ -16,6 +16,8 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from ._errors import ApiError, Format
+
 ABORT_KEY = "modelslab_local.abort"
 KEEP_ALIVE = b": MODELSLAB PROCESSING\n\n"
 
@@ -125,3 +127,15 @@ async def abort(scope: Scope) -> None:
     # Let the event loop deliver connection_lost, so the server sees a disconnect rather
     # than an application that returned without answering.
     await asyncio.sleep(0.01)
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON response (compact, as the API sends it)."""
+    return Response(dumps(payload), status, headers, "application/json")
+
+
+def error_response(error: ApiError, fmt: Format) -> Response:
+    """An error in the shape the request's format (or the fault) asks for."""
+    return json_response(error.body(fmt), error.status, error.headers)

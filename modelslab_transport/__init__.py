@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from ._async_client import AsyncModelsLabClient, AsyncStream
 from ._catalog import (
-    DEFAULT_MODEL,
     ModelInfo,
     context_window,
     default_max_tokens,
@@ -19,8 +18,18 @@ from ._catalog import (
     list_catalog,
     register_model,
 )
+from ._chat_request import (
+    CALL_OPTIONS,
+    UnsupportedContentError,
+    build_chat_request,
+    check_capabilities,
+    has_images,
+    resolve_tool_choice,
+    wire_tool_call,
+)
 from ._client import ModelsLabClient, Stream
-from ._config import DEFAULT_BASE_URL, __version__
+from ._config import __version__
+from ._constants import DEFAULT_BASE_URL, DEFAULT_MAX_CONCURRENCY, DEFAULT_MODEL
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -39,6 +48,7 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RequestTimeoutError,
     RequestTooLargeError,
     ServerStreamError,
     StreamError,
@@ -47,12 +57,12 @@ from ._errors import (
 )
 from ._json import parse_json
 from ._lifecycle import CLIENT_SETTINGS, ClientCache, ClientOwner, without_fields
-from ._limit import DEFAULT_MAX_CONCURRENCY
 from ._types import (
     JSON,
     ApiFormat,
     ChatMessage,
     ChatRequest,
+    Choice,
     Completion,
     ContentPart,
     FinishReason,
@@ -70,6 +80,7 @@ from ._types import (
 )
 
 __all__ = [
+    "CALL_OPTIONS",
     "CLIENT_SETTINGS",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_CONCURRENCY",
@@ -86,6 +97,7 @@ __all__ = [
     "BadRequestError",
     "ChatMessage",
     "ChatRequest",
+    "Choice",
     "ClientCache",
     "ClientOwner",
     "Completion",
@@ -107,6 +119,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestTimeoutError",
     "RequestTooLargeError",
     "ServerStreamError",
     "Stream",
@@ -119,15 +132,21 @@ __all__ = [
     "ToolChoice",
     "ToolSpec",
     "UnprocessableEntityError",
+    "UnsupportedContentError",
     "Usage",
     "WireToolCall",
     "__version__",
+    "build_chat_request",
+    "check_capabilities",
     "context_window",
     "default_max_tokens",
     "estimate_cost",
     "get_model_info",
+    "has_images",
     "list_catalog",
     "parse_json",
     "register_model",
+    "resolve_tool_choice",
+    "wire_tool_call",
     "without_fields",
 ]

@@ -11,6 +11,7 @@ from ._common import (
     arguments_text,
     as_object,
     as_text,
+    completion,
     is_error_payload,
     load_event_json,
     make_usage,
@@ -20,7 +21,7 @@ from ._common import (
 )
 from ._errors import EmptyResponseError, StreamTruncatedError
 from ._sse import SSEEvent
-from ._types import JSON, Completion, StreamDelta, ToolCall, ToolCallDelta, Usage
+from ._types import JSON, Choice, Completion, StreamDelta, ToolCall, ToolCallDelta, Usage
 
 __all__ = ["AnthropicStreamState", "is_message", "parse_message", "parse_usage"]
 
@@ -72,13 +73,17 @@ def parse_message(body: JSON) -> Completion:
                     arguments=arguments_text(args if args is not None else {}),
                 )
             )
-    return Completion(
-        id=as_text(body.get("id")),
-        model=as_text(body.get("model")),
+    choice = Choice(
+        index=0,
         text="".join(texts) if texts else None,
         reasoning="".join(thinking) if thinking else None,
         tool_calls=calls,
         finish_reason=normalize_finish_reason(body.get("stop_reason")),
+    )
+    return completion(
+        [choice],
+        id=body.get("id"),
+        model=body.get("model"),
         usage=parse_usage(body.get("usage")),
         raw=body,
     )

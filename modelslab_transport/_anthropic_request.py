@@ -19,8 +19,6 @@ from ._types import JSON, ChatMessage, ChatRequest, ToolChoice, ToolSpec
 
 __all__ = ["build_body", "build_count_body", "convert_messages"]
 
-PATH = "/v1/messages"
-COUNT_PATH = "/v1/messages/count_tokens"
 MAX_TEMPERATURE = 1.0  # the Messages API range is 0..1 (Chat Completions allows up to 2)
 
 

@@ -14,13 +14,11 @@ import httpx
 from pydantic import SecretStr
 
 from ._async_stream import AsyncStream, read_body
-from ._base import (
-    MODELS_FALLBACK_PATH,
-    BaseClient,
-    Call,
-    translate_httpx_errors,
-)
+from ._base import BaseClient
+from ._call import Call
+from ._constants import MODELS_FALLBACK_PATH
 from ._errors import APIError, ConfigurationError, NotFoundError
+from ._httpx_errors import translate_httpx_errors
 from ._limit import AsyncLimiter, Slot, pool_limits
 from ._stream import StreamParser
 from ._types import JSON, ApiFormat, ChatRequest, Completion, ModelEntry
@@ -86,11 +84,19 @@ class AsyncModelsLabClient(BaseClient):
         _clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(
-            api_key, base_url=base_url, timeout=timeout, connect_timeout=connect_timeout,
-            max_retries=max_retries, default_headers=default_headers, key_in_body=key_in_body,
-            allow_insecure_http=allow_insecure_http, max_concurrency=max_concurrency,
-            deadline=deadline, random=_random, clock=_clock,
-        )  # fmt: skip
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            key_in_body=key_in_body,
+            allow_insecure_http=allow_insecure_http,
+            max_concurrency=max_concurrency,
+            deadline=deadline,
+            random=_random,
+            clock=_clock,
+        )
         if http_client is not None and transport is not None:
             raise ConfigurationError("Pass either http_client or transport, not both.")
         self._sleep = _sleep
@@ -139,11 +145,10 @@ class AsyncModelsLabClient(BaseClient):
                     return response, None, slot
                 return response, self._interpret(call, response, content), None
             except APIError as error:
-                self._scrub(error)
-                delay = self._retry_delay(call, attempt, error, until)
-                if delay is None:
-                    self._note_attempts(error, attempt)
+                step = self._after_failure(call, attempt, error, until)
+                if step is None:
                     raise
+                call, delay = step
                 await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -154,8 +159,9 @@ class AsyncModelsLabClient(BaseClient):
         secret = self._config.secret()
         parser = StreamParser(call.api_format)
         first = None if until is None or call.deadline is None else (until, call.deadline)
-        return AsyncStream(response, parser, preloaded, secret=secret, slot=slot, owner=self,
-                           first_event_by=first)  # fmt: skip
+        return AsyncStream(
+            response, parser, preloaded, secret=secret, slot=slot, owner=self, first_event_by=first
+        )
 
     # ---------------------------------------------------------------- public calls
 

@@ -10,9 +10,10 @@ from types import TracebackType
 
 import httpx
 
-from ._base import Call, translate_httpx_errors
+from ._call import Call
 from ._deadline import deadline_error
 from ._errors import APIError
+from ._httpx_errors import translate_httpx_errors
 from ._limit import Slot
 from ._reuse import DRAIN_GRACE, DRAIN_LIMIT, rest_is_buffered
 from ._stream import StreamParser, annotate_stream_error, first_event_seen

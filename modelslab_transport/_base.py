@@ -3,12 +3,9 @@
 The clients in ``_client.py`` / ``_async_client.py`` only send, read, sleep and loop; every
 decision is made here, without I/O.
 
-Decisions on what the API leaves open (see the research notes, section 14):
+Decisions on what the API leaves open (``docs/modelslab-api.md`` §10; how an answer is
+read: ``_call.py``):
 
-* A stream request answered with a 2xx JSON body: an error report raises the typed error
-  (and is retried like any other); a complete answer (a server that ignored ``stream``)
-  becomes a one-event stream. Any other 2xx content type raises ``MalformedResponseError``;
-  a missing content type is read as an event stream.
 * ``list_models`` asks ``/v1/models`` (documented) and, on a 404 only, ``/models`` (what the
   docs' OpenAI-SDK example implies); if both fail the first 404 is raised.
 * Connection failures and timeouts are retried only when no response had started, so a
@@ -25,37 +22,37 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
 from . import _anthropic, _anthropic_request, _openai
-from ._bodies import is_count, is_model_list, json_or_text, media_type, parse_models
-from ._catalog import reported_context
-from ._common import is_error_payload
+from ._bodies import is_count, is_model_list, parse_models
+from ._call import Call, compose, interpret, keeps_open
 from ._config import ClientConfig, resolve_config
+from ._constants import (
+    CHAT_COMPLETIONS_PATH,
+    COUNT_TOKENS_PATH,
+    MESSAGES_PATH,
+    MODELS_PATH,
+)
 from ._deadline import deadline_error
-from ._error_map import error_fields, error_from_response
 from ._errors import (
     APIConnectionError,
     APIError,
     BadRequestError,
     ConfigurationError,
-    MalformedResponseError,
     UnprocessableEntityError,
-    redact,
     scrub,
 )
-from ._httpx_errors import translate_httpx_errors
 from ._log_redaction import guard_secret
 from ._retry import decide_for_error
 from ._stream import deltas_from_completion
-from ._types import JSON, ApiFormat, ChatRequest, ModelEntry
+from ._types import JSON, ApiFormat, ChatRequest
 from ._validate import check_deadline, check_sampling
 
-__all__ = ["BaseClient", "Call", "translate_httpx_errors"]
+__all__ = ["BaseClient"]
 
 
 logger = logging.getLogger("modelslab_transport")
@@ -63,33 +60,6 @@ logger = logging.getLogger("modelslab_transport")
 # What a server says when it does not know OpenAI's ``stream_options`` (usage in a stream);
 # whether ModelsLab honours it is undocumented (research notes, contradiction 10).
 _STREAM_OPTIONS_REFUSED = re.compile(r"stream_options|include_usage", re.IGNORECASE)
-
-MODELS_PATH = "/v1/models"
-# The longest a model object waits, once, to learn an unknown model's context length.
-DISCOVERY_DEADLINE = 5.0
-# The docs' OpenAI-SDK example (base URL + ``/models``) implies this path too; tried on 404.
-MODELS_FALLBACK_PATH = "/models"
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One logical API call (repeated as-is on retry)."""
-
-    method: str
-    path: str
-    body: JSON | None
-    stream: bool
-    api_format: ApiFormat
-    timeout: httpx.Timeout
-    accepts: Callable[[Any], bool]
-    parse: Callable[[Any], Any]
-    # Seconds the whole call may take (see ``BaseClient._start``); None: unbounded.
-    deadline: float | None = None
-
-
-def contexts_by_id(entries: list[ModelEntry]) -> dict[str, int]:
-    """Model id -> the context length its ``/v1/models`` entry reports (when it does)."""
-    return {e["id"]: n for e in entries if (n := reported_context(e)) is not None}
 
 
 class BaseClient:
@@ -163,10 +133,14 @@ class BaseClient:
         check_sampling(request)
         if api_format == "openai":
             body = _openai.build_body(request, stream=stream)
-            path, accepts, parse = _openai.PATH, _openai.is_completion, _openai.parse_completion
+            path, accepts, parse = (
+                CHAT_COMPLETIONS_PATH,
+                _openai.is_completion,
+                _openai.parse_completion,
+            )
         elif api_format == "anthropic":
             body = _anthropic_request.build_body(request, stream=stream)
-            path = _anthropic_request.PATH
+            path = MESSAGES_PATH
             accepts, parse = _anthropic.is_message, _anthropic.parse_message
         else:
             raise ConfigurationError(
@@ -183,8 +157,15 @@ class BaseClient:
         """A call with a Messages body written in Anthropic's shape (sent nearly as is)."""
         check_sampling(body)
         native = _anthropic_request.native_body(body, stream=stream)
-        call = self._answer_call(_anthropic_request.PATH, native, stream, "anthropic", timeout,
-                                 _anthropic.is_message, _anthropic.parse_message)  # fmt: skip
+        call = self._answer_call(
+            MESSAGES_PATH,
+            native,
+            stream,
+            "anthropic",
+            timeout,
+            _anthropic.is_message,
+            _anthropic.parse_message,
+        )
         return self._with_deadline(call, timeout, deadline)
 
     def _with_deadline(self, call: Call, timeout: float | None, deadline: float | None) -> Call:
@@ -239,18 +220,43 @@ class BaseClient:
     ) -> Call:
         """A call answered with a completion (or, when ``stream``, an event stream)."""
         if stream:  # a complete JSON answer to a stream request becomes a one-event stream
-            parse = _compose(deltas_from_completion, parse)
-        return Call("POST", path, body, stream, api_format, self._config.call_timeout(timeout),
-                    accepts, parse)  # fmt: skip
+            parse = compose(deltas_from_completion, parse)
+        return Call(
+            "POST",
+            path,
+            body,
+            stream,
+            api_format,
+            self._config.call_timeout(timeout),
+            accepts,
+            parse,
+        )
 
     def _count_call(self, request: ChatRequest) -> Call:
         body = _anthropic_request.build_count_body(request)
-        return Call("POST", _anthropic_request.COUNT_PATH, body, False, "anthropic",
-                    self._config.timeout, is_count, lambda b: b["input_tokens"])  # fmt: skip
+        return Call(
+            "POST",
+            COUNT_TOKENS_PATH,
+            body,
+            False,
+            "anthropic",
+            self._config.timeout,
+            is_count,
+            lambda b: b["input_tokens"],
+        )
 
     def _models_call(self, path: str = MODELS_PATH, deadline: float | None = None) -> Call:
-        return Call("GET", path, None, False, "openai", self._config.timeout,
-                    is_model_list, parse_models, deadline)  # fmt: skip
+        return Call(
+            "GET",
+            path,
+            None,
+            False,
+            "openai",
+            self._config.timeout,
+            is_model_list,
+            parse_models,
+            deadline,
+        )
 
     def _build_request(
         self,
@@ -272,79 +278,72 @@ class BaseClient:
                 raise ConfigurationError(f"The request is not JSON-serializable: {exc}") from None
         logger.debug("%s %s (stream=%s)", call.method, self._config.url(call.path), call.stream)
         return http.build_request(
-            call.method, self._config.url(call.path), content=content, headers=headers,
+            call.method,
+            self._config.url(call.path),
+            content=content,
+            headers=headers,
             timeout=call.timeout if timeout is None else timeout,
-        )  # fmt: skip
+        )
 
     # --------------------------------------------------------------- reading answers
 
-    @staticmethod
-    def _keeps_open(call: Call, response: httpx.Response) -> bool:
-        """Whether ``response`` is a successful event stream the caller will iterate.
-
-        A missing content type is given the benefit of the doubt (we asked for a stream).
-        """
-        return (
-            call.stream
-            and response.is_success
-            and media_type(response) in ("text/event-stream", "")
-        )
+    _keeps_open = staticmethod(keeps_open)
 
     def _interpret(self, call: Call, response: httpx.Response, content: bytes) -> Any:
-        """The parsed result of a read response (its body is ``content``), or its typed error."""
-        secret = self._config.secret()
-        body = json_or_text(content)
-        if response.is_success:
-            media = media_type(response)
-            if (
-                call.stream
-                and not (media.endswith("json") or media.endswith("+json"))
-                # An error report under a wrong content type is still the server's words.
-                and error_fields(body)[0] is None
-            ):
-                raise MalformedResponseError(
-                    f"Expected an event stream, got content type {media!r}.",
-                    body=redact(body, secret),
-                )
-            if isinstance(body, str):
-                shown = redact(body[:200], secret)  # a body may echo the key
-                raise MalformedResponseError(f"The response is not JSON: {shown!r}")
-            # An answer's shape with an error in it (``{"choices": [], "error": {...}}``) is
-            # the error it reports: a 429 there is retried like any 429.
-            if call.accepts(body) and not (isinstance(body, dict) and is_error_payload(body)):
-                return call.parse(body)
-        raise error_from_response(
-            response.status_code, response.headers, body, secret=secret, now=self._clock()
-        )
+        """The parsed result of a read response, or its typed error (see ``interpret``)."""
+        return interpret(call, response, content, secret=self._config.secret(), now=self._clock())
 
     # --------------------------------------------------------------------- retrying
+
+    def _after_failure(
+        self, call: Call, attempt: int, error: APIError, until: float | None
+    ) -> tuple[Call, float] | None:
+        """What to do after a failed attempt: the call to send next and the wait before it.
+
+        ``None`` means raise ``error`` (scrubbed of the key, and saying how many attempts
+        were made). A stream request refused because of ``stream_options`` is resent at once
+        without it: the answer then simply comes without usage.
+        """
+        self._scrub(error)
+        resend = self._without_refused_stream_options(call, error)
+        if resend is not None:
+            return resend, 0.0
+        delay = self._retry_delay(call, attempt, error, until)
+        if delay is None:
+            self._note_attempts(error, attempt)
+            return None
+        return call, delay
 
     def _retry_delay(
         self, call: Call, attempt: int, error: APIError, until: float | None = None
     ) -> float | None:
-        """Seconds to wait before the next attempt, or ``None`` to raise ``error``.
+        """Seconds to wait before the next attempt, or ``None`` to raise ``error``. No state.
 
-        A stream request refused because of ``stream_options`` is resent at once without it
-        (not counted as a retry): the answer then simply comes without usage. No retry is
-        made that could not start before the call's deadline (``until``): the caller gets
-        the error at once instead of after a wait that could not end in an answer.
+        No retry is made that could not start before the call's deadline (``until``): the
+        caller gets the error at once instead of after a wait that could not end in an answer.
         """
-        if self._drop_refused_stream_options(call, error):
-            return 0.0
         delay = decide_for_error(
             attempt, self._config.max_retries, error, self._random, self._clock()
         )
         if delay is not None and until is not None and time.monotonic() + delay >= until:
             logger.info(
                 "Not retrying %s %s: waiting %.2f s would pass the call's deadline of %g s.",
-                call.method, call.path, delay, call.deadline,
-            )  # fmt: skip
+                call.method,
+                call.path,
+                delay,
+                call.deadline,
+            )
             return None
         if delay is not None:
             logger.info(
                 "Retrying %s %s in %.2f s (retry %d of %d) after: %s",
-                call.method, call.path, delay, attempt + 1, self._config.max_retries, error,
-            )  # fmt: skip
+                call.method,
+                call.path,
+                delay,
+                attempt + 1,
+                self._config.max_retries,
+                error,
+            )
         return delay
 
     def _scrub(self, error: APIError) -> None:
@@ -365,7 +364,11 @@ class BaseClient:
             error.message = f"{error.message} (after {attempt + 1} attempts)"
             error.args = (error.message, *error.args[1:])
 
-    def _drop_refused_stream_options(self, call: Call, error: APIError) -> bool:
+    def _without_refused_stream_options(self, call: Call, error: APIError) -> Call | None:
+        """``call`` without ``stream_options`` if the server refused them, else ``None``.
+
+        Later streams of this client are built without them (the server will not change).
+        """
         body = call.body
         if not (
             isinstance(error, BadRequestError | UnprocessableEntityError)
@@ -373,14 +376,10 @@ class BaseClient:
             and "stream_options" in body
             and _STREAM_OPTIONS_REFUSED.search(str(error))
         ):
-            return False
-        del body["stream_options"]  # the call's own body, built for it alone
+            return None
         self._stream_options_refused = True
         logger.warning(
             "The server refused stream_options (%s); streaming without usage from now on.", error
         )
-        return True
-
-
-def _compose(outer: Callable[[Any], Any], inner: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda value: outer(inner(value))
+        rest = {k: v for k, v in body.items() if k != "stream_options"}
+        return dataclasses.replace(call, body=rest)

@@ -15,17 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._constants import UNKNOWN_CONTEXT_WINDOW, UNKNOWN_MAX_OUTPUT
 from ._types import Usage
-
-DEFAULT_MODEL = "baidu-ernie-4.5-vl-28b-a3b"
-
-# Conservative defaults for ids the catalog does not know: small enough that a RAG pipeline
-# does not overflow a short-context model, and an explicit max_tokens like the API's own.
-# An id the catalog does not list (on a server that does not report its context length), or
-# a listed model whose window is not known: small enough for the small models local servers
-# run (llama.cpp's default context).
-UNKNOWN_CONTEXT_WINDOW = 4096
-UNKNOWN_MAX_OUTPUT = 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,13 @@ from typing import Any
 from ._error_map import error_fields, infer_status
 from ._errors import MalformedResponseError, ServerStreamError
 from ._json import parse_json
-from ._types import JSON, Usage
+from ._types import JSON, Choice, Completion, Usage
 
 __all__ = [
     "arguments_text",
     "as_object",
     "as_text",
+    "completion",
     "is_error_payload",
     "load_event_json",
     "make_usage",
@@ -127,3 +128,24 @@ def server_stream_error(payload: JSON) -> ServerStreamError:
         message = f"The server sent an error event: {json.dumps(payload)[:300]}"
     status = infer_status(payload, err_type, code, message)
     return ServerStreamError(message, status_code=status, body=payload)
+
+
+def completion(
+    choices: list[Choice], *, id: Any, model: Any, usage: Usage | None, raw: JSON
+) -> Completion:
+    """A :class:`Completion` whose answer fields are the first of ``choices``."""
+    first = choices[0]
+    out = Completion(
+        id=as_text(id),
+        model=as_text(model),
+        text=first["text"],
+        reasoning=first["reasoning"],
+        tool_calls=first["tool_calls"],
+        finish_reason=first["finish_reason"],
+        usage=usage,
+        raw=raw,
+        choices=choices,
+    )
+    if "logprobs" in first:
+        out["logprobs"] = first["logprobs"]
+    return out

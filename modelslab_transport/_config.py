@@ -20,6 +20,14 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import SecretStr
 
+from ._constants import (
+    ANTHROPIC_VERSION,
+    DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    ENV_API_KEY,
+    ENV_BASE_URL,
+)
 from ._errors import ConfigurationError
 from ._limit import DEFAULT_MAX_CONCURRENCY, resolve_max_concurrency
 from ._validate import check_base_url, check_deadline, check_headers, check_key, check_seconds
@@ -29,13 +37,6 @@ __all__ = [
     "ClientConfig",
     "resolve_config",
 ]
-
-DEFAULT_BASE_URL = "https://modelslab.com/api/v7/llm"
-DEFAULT_TIMEOUT = 120.0
-DEFAULT_CONNECT_TIMEOUT = 10.0
-ANTHROPIC_VERSION = "2023-06-01"
-ENV_API_KEY = "MODELSLAB_API_KEY"
-ENV_BASE_URL = "MODELSLAB_BASE_URL"
 
 
 def _version() -> str:

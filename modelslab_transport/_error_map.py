@@ -30,6 +30,7 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RequestTimeoutError,
     RequestTooLargeError,
     UnprocessableEntityError,
     redact,
@@ -53,6 +54,7 @@ _CLASS_BY_STATUS: dict[int, type[APIStatusError]] = {
     402: InsufficientCreditsError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    408: RequestTimeoutError,
     409: ConflictError,
     413: RequestTooLargeError,
     422: UnprocessableEntityError,
@@ -311,7 +313,9 @@ def error_from_response(
     }
     if cls is RateLimitError:
         kwargs["retry_after"] = parse_retry_after(headers, body, now)
-    return cls(f"{message} (HTTP {status_code})", **kwargs)
+    # A message made up here already names the status: say it once.
+    said = message.startswith(f"HTTP {status_code} ")
+    return cls(message if said else f"{message} (HTTP {status_code})", **kwargs)
 
 
 def _unusable_ok_body(body: Any, request_id: str | None) -> APIError:

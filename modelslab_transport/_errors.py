@@ -35,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ._constants import is_retryable_status
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -53,6 +55,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestTimeoutError",
     "RequestTooLargeError",
     "ServerStreamError",
     "StreamError",
@@ -62,8 +65,6 @@ __all__ = [
     "redact_headers",
     "scrub",
 ]
-
-_RETRYABLE_STATUS = frozenset({408, 409, 429})
 
 
 class ModelsLabError(Exception):
@@ -123,7 +124,7 @@ class APIStatusError(APIError):
     @property
     def retryable(self) -> bool:
         """408, 409, 429 and 5xx are worth repeating."""
-        return self.status_code in _RETRYABLE_STATUS or self.status_code >= 500
+        return is_retryable_status(self.status_code)
 
 
 class BadRequestError(APIStatusError):
@@ -148,6 +149,10 @@ class PermissionDeniedError(APIStatusError):
 
 class NotFoundError(APIStatusError):
     """404: unknown route or model."""
+
+
+class RequestTimeoutError(APIStatusError):
+    """408: the server gave up waiting for the request; transient, retried."""
 
 
 class ConflictError(APIStatusError):
@@ -245,8 +250,7 @@ class ServerStreamError(StreamError):
     @property
     def retryable(self) -> bool:
         """Rate limits and server failures reported mid-stream are transient."""
-        code = self.status_code or 0
-        return code in _RETRYABLE_STATUS or code >= 500
+        return is_retryable_status(self.status_code or 0)
 
 
 # ----------------------------------------------------------------------------- redaction

@@ -15,10 +15,9 @@ import json
 import math
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "parse_json"]
+from ._constants import MAX_DEPTH
 
-# Deeper than any answer has (an answer is about 6 levels deep; tool arguments are strings).
-MAX_DEPTH = 100
+__all__ = ["MAX_DEPTH", "parse_json"]
 
 
 def _finite(text: str) -> float:
@@ -47,9 +46,11 @@ def parse_json(data: str | bytes, *, strict: bool = True) -> Any:
     except RecursionError:
         raise _too_deep() from None
     # Cheap first: a document with few brackets cannot be deep, so most answers skip the walk.
-    brackets = data.count("[") + data.count("{") if isinstance(data, str) else (
-        data.count(b"[") + data.count(b"{")
-    )  # fmt: skip
+    brackets = (
+        data.count("[") + data.count("{")
+        if isinstance(data, str)
+        else (data.count(b"[") + data.count(b"{"))
+    )
     if brackets > MAX_DEPTH and _depth_exceeds(value, MAX_DEPTH):
         raise _too_deep()
     return value

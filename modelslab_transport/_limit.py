@@ -22,6 +22,12 @@ from collections.abc import Callable
 
 import httpx
 
+from ._constants import (
+    DEFAULT_MAX_CONCURRENCY,
+    ENV_MAX_CONCURRENCY,
+    POOL_CONNECTIONS,
+    POOL_KEEPALIVE,
+)
 from ._errors import ConfigurationError
 
 __all__ = [
@@ -33,13 +39,6 @@ __all__ = [
     "pool_limits",
     "resolve_max_concurrency",
 ]
-
-# The smallest plan's queue: a client with the default never causes a 429 on its own.
-DEFAULT_MAX_CONCURRENCY = 5
-ENV_MAX_CONCURRENCY = "MODELSLAB_MAX_CONCURRENCY"
-# httpx's own defaults, kept when the budget is smaller.
-_POOL_CONNECTIONS = 100
-_POOL_KEEPALIVE = 20
 
 
 def _parse(value: object, source: str) -> int | None:
@@ -83,8 +82,8 @@ def pool_limits(max_concurrency: int | None) -> httpx.Limits:
     """
     budget = max_concurrency or 0
     return httpx.Limits(
-        max_connections=max(_POOL_CONNECTIONS, 2 * budget),
-        max_keepalive_connections=max(_POOL_KEEPALIVE, budget),
+        max_connections=max(POOL_CONNECTIONS, 2 * budget),
+        max_keepalive_connections=max(POOL_KEEPALIVE, budget),
     )
 
 

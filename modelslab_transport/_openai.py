@@ -9,6 +9,7 @@ from ._common import (
     arguments_text,
     as_object,
     as_text,
+    completion,
     is_error_payload,
     load_event_json,
     make_usage,
@@ -18,11 +19,23 @@ from ._common import (
 )
 from ._errors import EmptyResponseError, StreamTruncatedError
 from ._sse import SSEEvent
-from ._types import JSON, ChatRequest, Completion, StreamDelta, ToolCall, ToolCallDelta, Usage
+from ._types import (
+    JSON,
+    ChatMessage,
+    ChatRequest,
+    Choice,
+    Completion,
+    ContentPart,
+    StreamDelta,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
 
 __all__ = ["OpenAIStreamState", "build_body", "is_completion", "parse_completion", "parse_usage"]
 
-PATH = "/chat/completions"
+# Introduces the images tool results returned, moved out of the (text-only) tool messages.
+TOOL_IMAGES_INTRO = "Images returned by the tool call(s) above:"
 
 # ChatRequest keys copied verbatim into the body (None values are omitted).
 _PASSTHROUGH = (
@@ -53,7 +66,7 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
     max_tokens = request.get("max_tokens")
     body: JSON = {
         "model": request["model"],
-        "messages": list(request["messages"]),
+        "messages": text_tool_results(request["messages"]),
         "max_tokens": max_tokens
         if max_tokens is not None
         else default_max_tokens(request["model"]),
@@ -70,6 +83,37 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
     if extra:
         body.update(extra)
     return body
+
+
+def text_tool_results(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """The messages with text-only tool results, as Chat Completions takes them.
+
+    A tool result that carries images (a screenshot tool) keeps its text; the images follow
+    the run of tool messages it belongs to as one user message, so the model still sees them.
+    (The Messages endpoint takes images inside ``tool_result`` blocks and needs none of this.)
+    """
+    if not any(m.get("role") == "tool" and isinstance(m.get("content"), list) for m in messages):
+        return list(messages)
+    out: list[ChatMessage] = []
+    images: list[ContentPart] = []
+    for message in messages:
+        if images and message.get("role") != "tool":
+            out.append(_images_message(images))
+            images = []
+        content = message.get("content")
+        if message.get("role") == "tool" and isinstance(content, list):
+            texts = [p.get("text") or "" for p in content if p.get("type") == "text"]
+            images.extend(p for p in content if p.get("type") == "image_url")
+            message = {**message, "content": "\n".join(texts)}
+        out.append(message)
+    if images:
+        out.append(_images_message(images))
+    return out
+
+
+def _images_message(images: list[ContentPart]) -> ChatMessage:
+    intro: ContentPart = {"type": "text", "text": TOOL_IMAGES_INTRO}
+    return {"role": "user", "content": [intro, *images]}
 
 
 def is_completion(body: Any) -> bool:
@@ -134,32 +178,48 @@ def _tool_calls(raw: Any) -> list[ToolCall]:
 def parse_completion(body: JSON) -> Completion:
     """Normalize a ``chat.completion`` body (check :func:`is_completion` first).
 
-    Only the first choice is read (``n`` > 1 is not normalized; see ``raw``).
+    Every choice is read (``n`` > 1); the answer fields are the first one's.
 
     Raises:
         EmptyResponseError: No choice, or a first choice without a message object.
     """
-    choices = body.get("choices")
-    if not choices:
+    raw_choices = body.get("choices")
+    if not raw_choices:
         raise EmptyResponseError("The answer has no choices (choices: []).", body=body)
-    choice = choices[0]
-    message = choice.get("message") if isinstance(choice, dict) else None
-    if not isinstance(message, dict):
+    choices = [
+        parsed
+        for position, raw in enumerate(raw_choices)
+        if (parsed := _choice(raw, position)) is not None
+    ]
+    first = raw_choices[0]
+    if not choices or not isinstance(first, dict) or not isinstance(first.get("message"), dict):
         raise EmptyResponseError("The answer's first choice has no message object.", body=body)
-    completion = Completion(
-        id=as_text(body.get("id")),
-        model=as_text(body.get("model")),
-        text=_content_text(message.get("content")),
-        reasoning=_reasoning(message),
-        tool_calls=_tool_calls(message.get("tool_calls")),
-        finish_reason=normalize_finish_reason(choice.get("finish_reason")),
+    return completion(
+        choices,
+        id=body.get("id"),
+        model=body.get("model"),
         usage=parse_usage(body.get("usage")),
         raw=body,
     )
-    logprobs = token_logprobs(choice.get("logprobs"))
+
+
+def _choice(raw: Any, position: int) -> Choice | None:
+    """One choice of a completion body; ``None`` for one without a message object."""
+    message = raw.get("message") if isinstance(raw, dict) else None
+    if not isinstance(message, dict):
+        return None
+    index = raw.get("index")
+    choice = Choice(
+        index=index if isinstance(index, int) and not isinstance(index, bool) else position,
+        text=_content_text(message.get("content")),
+        reasoning=_reasoning(message),
+        tool_calls=_tool_calls(message.get("tool_calls")),
+        finish_reason=normalize_finish_reason(raw.get("finish_reason")),
+    )
+    logprobs = token_logprobs(raw.get("logprobs"))
     if logprobs:
-        completion["logprobs"] = logprobs
-    return completion
+        choice["logprobs"] = logprobs
+    return choice
 
 
 def token_logprobs(raw: Any) -> list[JSON]:
@@ -221,8 +281,15 @@ class OpenAIStreamState:
     """
 
     __slots__ = (
-        "_answered", "_ids", "_meta_sent", "_names", "_usage", "_usage_sent", "done", "finished"
-    )  # fmt: skip
+        "_answered",
+        "_ids",
+        "_meta_sent",
+        "_names",
+        "_usage",
+        "_usage_sent",
+        "done",
+        "finished",
+    )
 
     def __init__(self) -> None:
         self.done = False

@@ -15,26 +15,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._constants import (
+    INITIAL_RETRY_DELAY,
+    MAX_RETRY_AFTER,
+    MAX_RETRY_DELAY,
+    RETRY_JITTER,
+    is_retryable_status,
+)
 from ._error_map import parse_retry_after
 from ._errors import APIConnectionError, APIError, APIStatusError
 
 __all__ = ["backoff", "decide", "decide_for_error", "is_retryable_status"]
 
-INITIAL_DELAY = 0.5
-MAX_DELAY = 8.0
-MAX_RETRY_AFTER = 60.0
-JITTER = 0.25
-
-
-def is_retryable_status(status: int) -> bool:
-    """408, 409, 429 and 5xx."""
-    return status in (408, 409, 429) or status >= 500
-
 
 def backoff(attempt: int, rng: Callable[[], float]) -> float:
     """Exponential backoff for retry number ``attempt`` (0-based), with jitter."""
-    delay = min(INITIAL_DELAY * 2.0**attempt, MAX_DELAY)
-    return delay * (1.0 - JITTER * rng())
+    delay = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
+    return delay * (1.0 - RETRY_JITTER * rng())
 
 
 def _worth_retrying(error_or_status: int | BaseException) -> bool:

@@ -13,15 +13,9 @@ import select
 
 import httpx
 
-__all__ = ["DRAIN_GRACE", "DRAIN_LIMIT", "rest_is_buffered"]
+from ._constants import DRAIN_GRACE, DRAIN_LIMIT
 
-# Bytes a finished stream may still read (the end of the chunked body) to keep its connection.
-DRAIN_LIMIT = 64 * 1024
-# How long a finished stream waits for the end of its body to arrive after the end marker.
-# Servers usually send the final empty chunk a moment after ``[DONE]`` (measured on loopback:
-# most of the time in a later read); waiting this long keeps the connection for the next
-# request, and a server that holds the body open costs no more than this before it is closed.
-DRAIN_GRACE = 0.02
+__all__ = ["DRAIN_GRACE", "DRAIN_LIMIT", "rest_is_buffered"]
 
 
 def rest_is_buffered(response: httpx.Response, wait: float = 0.0) -> bool:

@@ -16,13 +16,10 @@ from __future__ import annotations
 import codecs
 from typing import NamedTuple
 
+from ._constants import MAX_LINE_CHARS
 from ._errors import MalformedResponseError
 
 __all__ = ["MAX_LINE_CHARS", "SSEDecoder", "SSEEvent"]
-
-# The longest line accepted before a line break (16 Mi characters): a real event is far
-# shorter, and a body that never breaks its lines must not grow memory without bound.
-MAX_LINE_CHARS = 16 * 1024 * 1024
 
 
 class SSEEvent(NamedTuple):
@@ -38,9 +35,16 @@ class SSEDecoder:
     """Feed bytes with :meth:`feed`, call :meth:`flush` at end of input."""
 
     __slots__ = (
-        "_buf", "_buf_len", "_data", "_decoder", "_event", "_last_id", "_retry", "_skip_lf",
+        "_buf",
+        "_buf_len",
+        "_data",
+        "_decoder",
+        "_event",
+        "_last_id",
+        "_retry",
+        "_skip_lf",
         "_start",
-    )  # fmt: skip
+    )
 
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")

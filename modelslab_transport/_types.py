@@ -152,10 +152,24 @@ class ToolCall(TypedDict):
     arguments: str
 
 
+class Choice(TypedDict):
+    """One of the answers of a non-streamed completion (``n`` > 1 asks for several)."""
+
+    index: int
+    text: str | None
+    reasoning: str | None
+    tool_calls: list[ToolCall]
+    finish_reason: FinishReason | None
+    # As :attr:`Completion.logprobs`, for this choice.
+    logprobs: NotRequired[list[JSON]]
+
+
 class Completion(TypedDict):
     """One non-streamed answer from either endpoint.
 
-    ``raw`` is the parsed JSON body exactly as received (unknown fields kept).
+    The answer fields (``text`` ... ``finish_reason``, ``logprobs``) are those of the first
+    choice; ``choices`` holds every choice, the first included. ``raw`` is the parsed JSON
+    body exactly as received (unknown fields kept).
     """
 
     id: str | None
@@ -169,6 +183,7 @@ class Completion(TypedDict):
     # Per-token log probabilities when the request asked for them (``logprobs: true``), in
     # Chat Completions' shape: ``{"token", "logprob", "bytes", "top_logprobs": [...]}``.
     logprobs: NotRequired[list[JSON]]
+    choices: list[Choice]
 
 
 class ToolCallDelta(TypedDict):

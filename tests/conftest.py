@@ -11,6 +11,7 @@ and why.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,3 +52,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say how many tests against the real API were skipped, and why."""
     for line in _LIVE_SKIPPED:
         terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def restore_catalog() -> Iterator[None]:
+    """Put back every entry a test replaces or adds: the process-wide catalog stays as shipped."""
+    from modelslab_transport import _catalog, list_catalog, register_model
+
+    before = {m.id: m for m in list_catalog()}
+    yield
+    for info in list_catalog():
+        if info.id in before:
+            register_model(before[info.id])
+        else:  # the public API has no removal: a catalog only grows in a user's process
+            with _catalog._lock:
+                del _catalog._registry[info.id]

@@ -67,9 +67,14 @@ def test_demo_with_a_key_and_a_local_url_names_that_server() -> None:
         )
         done = subprocess.run(
             [sys.executable, "examples/demo.py"],
-            cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", timeout=60,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=60,
             check=False,
-        )  # fmt: skip
+        )
     assert done.returncode == 0, done.stderr[-3000:]
     first = done.stdout.splitlines()[0]
     assert first == f"backend: the server at {server.base_url} (MODELSLAB_BASE_URL; " + (

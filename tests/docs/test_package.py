@@ -50,8 +50,12 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-d", str(out)],
-        cwd=ROOT, check=True, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return out
 
 
@@ -92,27 +96,42 @@ def test_the_installed_wheel_serves_and_answers_through_both_adapters(
     # package itself only from the wheel: no network needed.
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True, timeout=60,
-    ).stdout.strip()  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.strip()
     Path(purelib, "_deps_from_the_test_environment.pth").write_text(
         sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8"
     )
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
-        check=True, timeout=300,
-    )  # fmt: skip
+        check=True,
+        timeout=300,
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELSLAB_")}
-    serve = [str(venv / "bin" / "modelslab-local"), "serve", "--port", "0",
-             "--engine", "deterministic"]  # fmt: skip
+    serve = [
+        str(venv / "bin" / "modelslab-local"),
+        "serve",
+        "--port",
+        "0",
+        "--engine",
+        "deterministic",
+    ]
     with subprocess.Popen(serve, cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True) as proc:
         try:
             assert proc.stdout is not None
             banner = proc.stdout.readline()
             base_url = banner.split()[3]
             done = subprocess.run(
-                [str(python), "-c", CALLS, base_url], cwd=tmp_path, env=env,
-                capture_output=True, text=True, timeout=120, check=False,
-            )  # fmt: skip
+                [str(python), "-c", CALLS, base_url],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
         finally:
             proc.terminate()
             proc.wait(timeout=10)

@@ -20,7 +20,7 @@ from langchain_core.messages import (
 
 import modelslab_transport as mt
 from langchain_modelslab import UnsupportedContentError
-from langchain_modelslab._convert import convert_messages, has_images
+from langchain_modelslab._convert import convert_messages
 
 pytestmark = pytest.mark.usefixtures("no_network")
 
@@ -238,24 +238,20 @@ CASES: list[tuple[str, list[BaseMessage], list[dict[str, Any]]]] = [
         [{"role": "tool", "tool_call_id": "c", "content": '{"temp": 18}'}],
     ),
     (
-        "tool images follow the run of tool messages",
+        "tool images stay in their tool result (the transport places them per endpoint)",
         [
             ToolMessage(
                 [{"type": "image", "base64": B64, "mime_type": "image/png"}], tool_call_id="a"
             ),
-            ToolMessage([image_part(URL)], tool_call_id="b"),
+            ToolMessage(["seen:", image_part(URL)], tool_call_id="b"),
             HumanMessage("next"),
         ],
         [
-            {"role": "tool", "tool_call_id": "a", "content": ""},
-            {"role": "tool", "tool_call_id": "b", "content": ""},
+            {"role": "tool", "tool_call_id": "a", "content": [image_part(PNG_DATA_URL)]},
             {
-                "role": "user",
-                "content": [
-                    {"type": "text", "text": "Images returned by the tool call(s) above:"},
-                    image_part(PNG_DATA_URL),
-                    image_part(URL),
-                ],
+                "role": "tool",
+                "tool_call_id": "b",
+                "content": [{"type": "text", "text": "seen:"}, image_part(URL)],
             },
             {"role": "user", "content": "next"},
         ],
@@ -358,22 +354,6 @@ def test_unsupported_input_is_a_clear_typed_error(messages: list[BaseMessage], n
     assert isinstance(info.value, ValueError)
     assert isinstance(info.value, mt.ConfigurationError)
     assert isinstance(info.value, mt.ModelsLabError)
-
-
-def test_images_rejected_for_a_text_only_model() -> None:
-    messages = [HumanMessage([{"type": "image", "url": URL}])]
-    with pytest.raises(UnsupportedContentError, match="'text-model' does not accept image"):
-        convert_messages(messages, images_allowed=False, model="text-model")
-    assert convert_messages([HumanMessage("x")], images_allowed=False) == [
-        {"role": "user", "content": "x"}
-    ]
-
-
-def test_has_images() -> None:
-    assert has_images([{"role": "user", "content": [image_part(URL)]}])
-    assert not has_images(
-        [{"role": "user", "content": "x"}, {"role": "assistant", "content": None}]
-    )
 
 
 @pytest.mark.filterwarnings("ignore:A test tried to use socket")

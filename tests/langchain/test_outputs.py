@@ -15,6 +15,7 @@ from langchain_modelslab._outputs import (
     usage_metadata,
 )
 from modelslab_transport import Completion, StreamDelta, Usage
+from modelslab_transport._openai import parse_completion
 
 pytestmark = pytest.mark.usefixtures("no_network")
 
@@ -42,8 +43,13 @@ def completion(**overrides: Any) -> Completion:
         finish_reason="stop",
         usage=usage(),
         raw={},
+        choices=[],
     )
     base.update(overrides)  # type: ignore[typeddict-item]
+    if not base["choices"]:  # one choice: the answer fields
+        keys = ("text", "reasoning", "tool_calls", "finish_reason", "logprobs")
+        first = {k: base[k] for k in keys if k in base}  # type: ignore[literal-required]
+        base["choices"] = [{"index": 0, **first}]  # type: ignore[typeddict-item]
     return base
 
 
@@ -142,7 +148,7 @@ def test_completion_to_result_tool_calls_and_fallbacks() -> None:
     assert [c["name"] for c in msg.invalid_tool_calls] == ["bad"]
 
 
-def test_completion_to_result_reads_extra_choices() -> None:
+def test_completion_to_result_has_a_generation_per_choice() -> None:
     raw = {
         "choices": [
             {"message": {"content": "one"}},
@@ -157,7 +163,8 @@ def test_completion_to_result_reads_extra_choices() -> None:
             "garbage",
         ]
     }
-    result = completion_to_result(completion(text="one", raw=raw), model="m")
+    # The transport reads every choice; each becomes a generation.
+    result = completion_to_result(parse_completion(raw), model="m")
     assert [g.message.content for g in result.generations] == ["one", "two"]
     second = result.generations[1].message
     assert second.additional_kwargs == {"reasoning_content": "r2"}

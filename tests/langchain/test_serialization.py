@@ -16,10 +16,16 @@ def test_round_trip_keeps_settings_and_reads_the_key_from_the_environment(
 ) -> None:
     http = httpx.Client()
     model = ChatModelsLab(
-        api_key=KEY, model="qwen-qwen3-8b", temperature=0.2, max_tokens=77, timeout=30,
-        deadline=12, api_format="anthropic", default_headers={"X-Proxy": "hdr-secret"},
+        api_key=KEY,
+        model="qwen-qwen3-8b",
+        temperature=0.2,
+        max_tokens=77,
+        timeout=30,
+        deadline=12,
+        api_format="anthropic",
+        default_headers={"X-Proxy": "hdr-secret"},
         http_client=http,
-    )  # fmt: skip
+    )
     text = dumps(model)
     assert '"type": "constructor"' in text
     assert KEY not in text

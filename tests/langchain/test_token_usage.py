@@ -12,10 +12,16 @@ from langchain_modelslab import ChatModelsLab
 OPENAI_BODY = {
     "id": "c1",
     "model": "m",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],  # noqa: E501
-    "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10,
-              "prompt_tokens_details": {"cached_tokens": 2}},
-}  # fmt: skip
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}
+    ],
+    "usage": {
+        "prompt_tokens": 7,
+        "completion_tokens": 3,
+        "total_tokens": 10,
+        "prompt_tokens_details": {"cached_tokens": 2},
+    },
+}
 MESSAGES_BODY = {
     "id": "m1",
     "type": "message",
@@ -31,8 +37,9 @@ MESSAGES_BODY = {
 )
 def test_token_usage_has_the_chat_completions_names(api_format: Any, body: Any) -> None:
     http = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=body)))
-    model = ChatModelsLab(api_key="k", base_url="https://api.example.test/v1", http_client=http,
-                          api_format=api_format)  # fmt: skip
+    model = ChatModelsLab(
+        api_key="k", base_url="https://api.example.test/v1", http_client=http, api_format=api_format
+    )
     message = model.invoke("Hi")
     usage = message.response_metadata["token_usage"]
     assert usage["prompt_tokens"] == 7

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from langchain_modelslab import ChatModelsLab
-from langchain_modelslab._tools import format_tools, normalize_tool_choice
+from langchain_modelslab._tools import format_tools
 
 
 @tool
@@ -46,33 +46,6 @@ class JokeDict(TypedDict):
 
 JOKE_SCHEMA = Joke.model_json_schema()
 TOOLS = format_tools([get_weather, now])
-FORCE_WEATHER = {"type": "function", "function": {"name": "get_weather"}}
-
-CHOICES: list[tuple[Any, Any]] = [
-    (None, None),
-    (False, None),
-    ("auto", "auto"),
-    ("none", "none"),
-    ("any", "required"),
-    ("required", "required"),
-    (True, "required"),
-    ("get_weather", FORCE_WEATHER),
-    (FORCE_WEATHER, FORCE_WEATHER),
-    ({"type": "tool", "name": "get_weather"}, FORCE_WEATHER),
-    ({"type": "any"}, "required"),
-    ({"type": "auto"}, "auto"),
-]
-
-
-@pytest.mark.parametrize(("choice", "expected"), CHOICES, ids=[repr(c[0]) for c in CHOICES])
-def test_tool_choice_table(choice: Any, expected: Any) -> None:
-    assert normalize_tool_choice(choice, TOOLS) == expected
-
-
-@pytest.mark.parametrize("choice", ["get_time", {"type": "tool", "name": "x"}, {"type": "?"}, 3])
-def test_bad_tool_choice_is_a_clear_error(choice: Any) -> None:
-    with pytest.raises(ValueError, match="tool_choice"):
-        normalize_tool_choice(choice, TOOLS)
 
 
 def test_format_tools_shapes() -> None:

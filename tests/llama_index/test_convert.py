@@ -23,11 +23,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from llama_index_modelslab._convert import (
-    build_request,
-    image_url,
-    to_wire_messages,
-)
+from llama_index_modelslab._convert import image_url, to_wire_messages
 from modelslab_transport import ConfigurationError, ModelsLabError
 
 
@@ -268,68 +264,3 @@ def test_callers_messages_are_not_mutated() -> None:
     before = copy.deepcopy([m.model_dump() for m in messages])
     to_wire_messages(messages)
     assert [m.model_dump() for m in messages] == before
-
-
-# ------------------------------------------------------------------------ requests
-
-MESSAGES: list[Any] = [{"role": "user", "content": "hi"}]
-
-
-@pytest.mark.parametrize(
-    ("defaults", "kwargs", "expected"),
-    [
-        ({}, {}, {"model": "m", "messages": MESSAGES}),
-        (
-            {"temperature": None, "max_tokens": None},
-            {},
-            {"model": "m", "messages": MESSAGES},
-        ),
-        (
-            {"temperature": 0.5, "max_tokens": 10},
-            {"temperature": 0.1},
-            {"model": "m", "messages": MESSAGES, "temperature": 0.1, "max_tokens": 10},
-        ),
-        (
-            {"top_k": 3, "custom_flag": True},
-            {"extra_body": {"x": 1}, "tool_choice": None},
-            {
-                "model": "m",
-                "messages": MESSAGES,
-                "top_k": 3,
-                "extra_body": {"custom_flag": True, "x": 1},
-            },
-        ),
-        (
-            {},
-            {
-                "tool_required": True,
-                "allow_parallel_tool_calls": True,
-                "verbose": True,
-                "timeout": 3.0,
-            },
-            {"model": "m", "messages": MESSAGES},
-        ),
-        (
-            {},
-            {"model": "other", "response_format": {"type": "json_object"}, "stop": ["\n"]},
-            {
-                "model": "other",
-                "messages": MESSAGES,
-                "response_format": {"type": "json_object"},
-                "stop": ["\n"],
-            },
-        ),
-    ],
-    ids=[
-        "bare",
-        "none-omitted",
-        "call-wins",
-        "unknown-to-extra-body",
-        "adapter-only",
-        "known-keys",
-    ],
-)
-def test_build_request(
-    defaults: dict[str, Any], kwargs: dict[str, Any], expected: dict[str, Any]
-) -> None:
-    assert build_request("m", MESSAGES, defaults, kwargs) == expected

@@ -44,7 +44,10 @@ def completion(**overrides: Any) -> Any:
         "usage": USAGE,
         "raw": {"usage": {"prompt_tokens": 10, "completion_tokens": 5}},
     }
-    return {**base, **overrides}
+    out = {**base, **overrides}
+    keys = ("text", "reasoning", "tool_calls", "finish_reason", "logprobs")
+    out.setdefault("choices", [{"index": 0, **{k: out[k] for k in keys if k in out}}])
+    return out
 
 
 def test_completion_to_chat_response_text_and_usage() -> None:

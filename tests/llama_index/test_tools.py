@@ -11,7 +11,6 @@ from llama_index.core.tools import FunctionTool
 from llama_index_modelslab._tools import (
     force_single_tool_call,
     prepare_chat_with_tools,
-    resolve_tool_choice,
     tool_selections,
     tool_spec,
 )
@@ -39,20 +38,23 @@ def test_tool_spec_is_openai_shaped() -> None:
 @pytest.mark.parametrize(
     ("choice", "required", "expected"),
     [
-        (None, False, "auto"),
+        (None, False, None),  # the API's default with tools is "auto"
         (None, True, "required"),
         ("none", True, "none"),
-        ("auto", False, "auto"),
-        ("add", False, {"type": "function", "function": {"name": "add"}}),
-        (
-            {"type": "function", "function": {"name": "x"}},
-            False,
-            {"type": "function", "function": {"name": "x"}},
-        ),
+        ("add", False, "add"),  # a name is resolved (and checked) by the transport's rule
     ],
 )
-def test_resolve_tool_choice(choice: Any, required: bool, expected: Any) -> None:
-    assert resolve_tool_choice(choice, required) == expected
+def test_tool_choice_from_tool_required(choice: Any, required: bool, expected: Any) -> None:
+    out = prepare_chat_with_tools(
+        [ADD],
+        "x",
+        None,
+        allow_parallel_tool_calls=False,
+        tool_required=required,
+        tool_choice=choice,
+        strict=None,
+    )
+    assert out.get("tool_choice") == expected
 
 
 def test_prepare_copies_history_and_sets_tool_fields() -> None:
@@ -71,24 +73,6 @@ def test_prepare_copies_history_and_sets_tool_fields() -> None:
     assert out["tool_choice"] == "required"
     assert out["parallel_tool_calls"] is True
     assert [t["function"]["name"] for t in out["tools"]] == ["add"]
-
-
-@pytest.mark.parametrize(
-    ("tools", "parallel", "expected"),
-    [
-        ([ADD], False, {"type": "function", "function": {"name": "add"}}),
-        ([ADD], True, "required"),  # several calls allowed: not the same as naming the tool
-        ([ADD, SUB], False, "required"),  # a choice between tools stays the model's
-    ],
-)
-def test_one_required_tool_without_parallel_calls_is_named(
-    tools: list[Any], parallel: bool, expected: Any
-) -> None:
-    out = prepare_chat_with_tools(
-        tools, "x", None, allow_parallel_tool_calls=parallel, tool_required=True,
-        tool_choice=None, strict=None,
-    )  # fmt: skip
-    assert out["tool_choice"] == expected
 
 
 def test_prepare_without_tools_sends_no_tool_choice() -> None:

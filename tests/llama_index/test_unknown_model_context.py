@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from llama_index_modelslab import ModelsLabLLM
-from modelslab_transport._catalog import UNKNOWN_CONTEXT_WINDOW
+from modelslab_transport._constants import UNKNOWN_CONTEXT_WINDOW
 
 
 def _server(models: Any, seen: list[str]) -> httpx.Client:
@@ -28,8 +28,9 @@ def test_the_reported_context_length_is_used_and_asked_for_once() -> None:
         {"id": "vllm-model", "object": "model", "max_model_len": 16384},
     ]
     http = _server(models, seen)
-    llm = ModelsLabLLM(model="my-org/tiny-model", api_key="k", base_url="https://a.test/v1",
-                       http_client=http)  # fmt: skip
+    llm = ModelsLabLLM(
+        model="my-org/tiny-model", api_key="k", base_url="https://a.test/v1", http_client=http
+    )
     assert llm.metadata.context_window == 2048
     assert llm.metadata.context_window == 2048
     assert seen == ["/v1/v1/models"]  # once per client, however often metadata is read
@@ -41,8 +42,13 @@ def test_the_reported_context_length_is_used_and_asked_for_once() -> None:
 def test_without_a_report_the_conservative_default_is_used_without_raising() -> None:
     seen: list[str] = []
     http = _server(None, seen)
-    llm = ModelsLabLLM(model="my-org/tiny-model", api_key="k", base_url="https://a.test/v1",
-                       http_client=http, max_retries=0)  # fmt: skip
+    llm = ModelsLabLLM(
+        model="my-org/tiny-model",
+        api_key="k",
+        base_url="https://a.test/v1",
+        http_client=http,
+        max_retries=0,
+    )
     assert llm.metadata.context_window == UNKNOWN_CONTEXT_WINDOW == 4096
     assert llm.metadata.context_window == UNKNOWN_CONTEXT_WINDOW
     assert len(seen) == 1  # the failure is remembered: no second request
@@ -51,10 +57,19 @@ def test_without_a_report_the_conservative_default_is_used_without_raising() -> 
 def test_catalog_models_and_explicit_settings_never_ask() -> None:
     seen: list[str] = []
     http = _server([], seen)
-    known = ModelsLabLLM(model="baidu-ernie-4.5-vl-28b-a3b", api_key="k",
-                         base_url="https://a.test/v1", http_client=http)  # fmt: skip
-    explicit = ModelsLabLLM(model="x/unknown", context_window=1234, api_key="k",
-                            base_url="https://a.test/v1", http_client=http)  # fmt: skip
+    known = ModelsLabLLM(
+        model="baidu-ernie-4.5-vl-28b-a3b",
+        api_key="k",
+        base_url="https://a.test/v1",
+        http_client=http,
+    )
+    explicit = ModelsLabLLM(
+        model="x/unknown",
+        context_window=1234,
+        api_key="k",
+        base_url="https://a.test/v1",
+        http_client=http,
+    )
     assert known.metadata.context_window > 4096
     assert explicit.metadata.context_window == 1234
     assert seen == []

@@ -73,8 +73,12 @@ PLANS = [
     ("plain text", request(), "text", ""),
     ("forced tool", request(tools=[WEATHER], tool_choice=FORCED), "tool", ""),
     ("required, one tool", request(tools=[WEATHER], tool_choice="required"), "tool", ""),
-    ("required, two tools", request(tools=[WEATHER, TIME], tool_choice="required"), "auto",
-     "tool choice"),
+    (
+        "required, two tools",
+        request(tools=[WEATHER, TIME], tool_choice="required"),
+        "auto",
+        "tool choice",
+    ),
     ("auto", request(tools=[WEATHER]), "auto", "tool choice"),
     ("tools switched off", request(tools=[WEATHER], tool_choice="none"), "text", ""),
     ("unknown forced tool", request(tools=[WEATHER], tool_choice=UNKNOWN), "auto", "tool choice"),
@@ -82,7 +86,7 @@ PLANS = [
     ("ReAct", request(messages=REACT_TURNS), "rules", "ReAct tool protocol"),
     ("json_schema", request(response_format=JSON_SCHEMA), "json", ""),
     ("json_object", request(response_format={"type": "json_object"}), "json", ""),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("case", "req", "kind", "reason"), PLANS, ids=[p[0] for p in PLANS])

@@ -46,10 +46,13 @@ RAW_SCHEMAS: list[dict[str, Any]] = [
     {"type": "integer", "multipleOf": 7, "maximum": 20},
     {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
     {"type": "string", "pattern": "colou?r"},
-    {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
-     "minProperties": 2},
+    {
+        "type": "object",
+        "properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
+        "minProperties": 2,
+    },
     {"type": "array", "items": {"enum": ["x", "y", "z"]}, "minItems": 3, "uniqueItems": True},
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(

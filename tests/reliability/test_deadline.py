@@ -36,9 +36,14 @@ ANSWER = {
     "id": "c1",
     "object": "chat.completion",
     "model": "baidu-ernie-4.5-vl-28b-a3b",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there, friend."},
-                 "finish_reason": "stop"}],
-}  # fmt: skip
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "Hello there, friend."},
+            "finish_reason": "stop",
+        }
+    ],
+}
 _EVENT = b'data: {"id":"c1","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
 _STOP = b'data: {"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
 
@@ -96,8 +101,14 @@ async def test_a_trickled_answer_ends_at_the_deadline_async() -> None:
 async def test_the_deadline_bounds_every_framework_and_mode(framework: str, mode: str) -> None:
     """A trickled body (plain calls) or first event (streams) fails at the deadline."""
     with _Trickler() as raw:
-        model: Any = make_model(framework, None, None, api_key="k", base_url=raw.base_url,  # type: ignore[arg-type]
-                                deadline=1.5)  # fmt: skip
+        model: Any = make_model(
+            framework,
+            None,
+            None,
+            api_key="k",
+            base_url=raw.base_url,  # type: ignore[arg-type]
+            deadline=1.5,
+        )
         started = time.monotonic()
         with pytest.raises(APITimeoutError, match="deadline"):
             await ask(model, mode, "Hi")
@@ -157,8 +168,9 @@ def _always_429(request: httpx.Request) -> httpx.Response:
 
 def test_a_retry_that_cannot_start_before_the_deadline_is_not_made() -> None:
     slept: list[float] = []
-    client = ModelsLabClient("k", transport=httpx.MockTransport(_always_429), deadline=5,
-                             _sleep=slept.append)  # fmt: skip
+    client = ModelsLabClient(
+        "k", transport=httpx.MockTransport(_always_429), deadline=5, _sleep=slept.append
+    )
     with client, pytest.raises(RateLimitError):
         client.chat(REQUEST)
     assert slept == []  # the 60 s capped wait would pass the 5 s deadline: raised at once

@@ -30,7 +30,6 @@ from llama_index.core.base.llms import types as li
 from pydantic import ValidationError
 
 import modelslab_transport as mt
-from langchain_modelslab import UnsupportedContentError
 from langchain_modelslab._convert import convert_messages
 from llama_index_modelslab._convert import to_wire_messages
 from modelslab_transport import _anthropic, _anthropic_request, _openai
@@ -45,21 +44,81 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 # ------------------------------------------------------------------ wire-shaped JSON
 
 KEYS = [
-    "id", "model", "object", "choices", "index", "delta", "message", "content", "role",
-    "reasoning_content", "reasoning", "tool_calls", "function", "name", "arguments",
-    "finish_reason", "usage", "prompt_tokens", "completion_tokens", "total_tokens",
-    "prompt_tokens_details", "cached_tokens", "error", "type", "code", "status", "messege",
-    "retry_after", "detail", "text", "content_block", "stop_reason", "stop_sequence", "input",
-    "partial_json", "thinking", "signature", "input_tokens", "output_tokens",
-    "cache_read_input_tokens", "data", "input_json", "status_code",
-]  # fmt: skip
+    "id",
+    "model",
+    "object",
+    "choices",
+    "index",
+    "delta",
+    "message",
+    "content",
+    "role",
+    "reasoning_content",
+    "reasoning",
+    "tool_calls",
+    "function",
+    "name",
+    "arguments",
+    "finish_reason",
+    "usage",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "prompt_tokens_details",
+    "cached_tokens",
+    "error",
+    "type",
+    "code",
+    "status",
+    "messege",
+    "retry_after",
+    "detail",
+    "text",
+    "content_block",
+    "stop_reason",
+    "stop_sequence",
+    "input",
+    "partial_json",
+    "thinking",
+    "signature",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "data",
+    "input_json",
+    "status_code",
+]
 WORDS = [
-    "text", "image_url", "tool_use", "tool_result", "thinking", "text_delta",
-    "input_json_delta", "thinking_delta", "signature_delta", "message_start",
-    "content_block_start", "content_block_delta", "content_block_stop", "message_delta",
-    "message_stop", "ping", "error", "stop", "length", "tool_calls", "end_turn", "max_tokens",
-    "function", "assistant", "success", "processing", "rate_limit_error", "429", "[DONE]",
-]  # fmt: skip
+    "text",
+    "image_url",
+    "tool_use",
+    "tool_result",
+    "thinking",
+    "text_delta",
+    "input_json_delta",
+    "thinking_delta",
+    "signature_delta",
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+    "ping",
+    "error",
+    "stop",
+    "length",
+    "tool_calls",
+    "end_turn",
+    "max_tokens",
+    "function",
+    "assistant",
+    "success",
+    "processing",
+    "rate_limit_error",
+    "429",
+    "[DONE]",
+]
 scalars = (
     st.none()
     | st.booleans()
@@ -288,11 +347,15 @@ def _as_completion(chunk: dict[str, Any]) -> dict[str, Any]:
     """A ``chat.completion`` body from a chunk: each choice's delta becomes its message."""
     choices = chunk.get("choices")
     if isinstance(choices, list):
-        chunk = {**chunk, "choices": [
-            {"message": c.get("delta"), "finish_reason": c.get("finish_reason")}
-            if isinstance(c, dict) else c
-            for c in choices
-        ]}  # fmt: skip
+        chunk = {
+            **chunk,
+            "choices": [
+                {"message": c.get("delta"), "finish_reason": c.get("finish_reason")}
+                if isinstance(c, dict)
+                else c
+                for c in choices
+            ],
+        }
     return chunk
 
 
@@ -407,15 +470,45 @@ def test_any_http_body_ends_in_an_answer_or_a_typed_error(
 
 block_types = st.sampled_from(
     [
-        "text", "image", "image_url", "tool_use", "tool_result", "thinking", "reasoning",
-        "redacted_thinking", "json", "file", "audio", "document", "tool_call", "non_standard",
-        "input_audio", "media", "server_tool_call",
+        "text",
+        "image",
+        "image_url",
+        "tool_use",
+        "tool_result",
+        "thinking",
+        "reasoning",
+        "redacted_thinking",
+        "json",
+        "file",
+        "audio",
+        "document",
+        "tool_call",
+        "non_standard",
+        "input_audio",
+        "media",
+        "server_tool_call",
     ]
-) | st.text(max_size=5)  # fmt: skip
+) | st.text(max_size=5)
 BLOCK_KEYS = [
-    "text", "image_url", "url", "source", "base64", "data", "mime_type", "media_type", "id",
-    "name", "input", "tool_use_id", "content", "json", "reasoning", "thinking", "detail", "args",
-]  # fmt: skip
+    "text",
+    "image_url",
+    "url",
+    "source",
+    "base64",
+    "data",
+    "mime_type",
+    "media_type",
+    "id",
+    "name",
+    "input",
+    "tool_use_id",
+    "content",
+    "json",
+    "reasoning",
+    "thinking",
+    "detail",
+    "args",
+]
 block = st.builds(
     lambda kind, rest: {"type": kind, **rest},
     block_types,
@@ -450,6 +543,10 @@ lc_message = st.builds(
 )
 
 
+# A catalog model that takes no images.
+TEXT_ONLY = mt.get_model_info("Qwen-Qwen2.5-7B")
+
+
 @FUZZ
 @given(st.lists(lc_message, min_size=1, max_size=4), st.booleans())
 def test_langchain_converter_raises_only_documented_errors(specs: list[Any], images: bool) -> None:
@@ -458,8 +555,10 @@ def test_langchain_converter_raises_only_documented_errors(specs: list[Any], ima
     except (ValidationError, ValueError, TypeError):
         assume(False)  # LangChain itself refused the message
     try:
-        wire = convert_messages(messages, images_allowed=images, model="m")
-    except UnsupportedContentError as exc:
+        wire = convert_messages(messages)
+        # The same conversation to a model that takes images, and to one that does not.
+        mt.build_chat_request("m" if images else TEXT_ONLY.id, wire)
+    except mt.UnsupportedContentError as exc:
         refused: Exception = exc
     else:
         _check_wire(wire)
@@ -567,7 +666,8 @@ def test_hostile_json_text_ends_in_an_answer_or_a_typed_error(
         )
 
     request: mt.ChatRequest = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
-    client = mt.ModelsLabClient("k", base_url="https://a.test/v", max_retries=0,
-                                transport=httpx.MockTransport(handler))  # fmt: skip
+    client = mt.ModelsLabClient(
+        "k", base_url="https://a.test/v", max_retries=0, transport=httpx.MockTransport(handler)
+    )
     with client:
         only_typed(lambda: client.chat(request, api_format=api_format))

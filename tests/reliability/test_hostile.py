@@ -153,8 +153,15 @@ async def _ask_raw(base_url: str, mode: str) -> str:
 async def _run(framework: str, mode: str, base_url: str) -> str:
     if framework == "raw":
         return await _ask_raw(base_url, mode)
-    model: Any = make_model(framework, None, None, api_key=KEY, base_url=base_url,  # type: ignore[arg-type]
-                            model=MODEL, max_retries=0)  # fmt: skip
+    model: Any = make_model(
+        framework,
+        None,
+        None,
+        api_key=KEY,
+        base_url=base_url,  # type: ignore[arg-type]
+        model=MODEL,
+        max_retries=0,
+    )
     try:
         return await ask(model, mode, "Hi")
     finally:

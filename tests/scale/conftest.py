@@ -69,12 +69,15 @@ def completion(text: str = "Hello!") -> httpx.Response:
             "object": "chat.completion",
             "model": "m-1",
             "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text},
-                 "finish_reason": "stop"}
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
             ],
             "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
         },
-    )  # fmt: skip
+    )
 
 
 class Peak:

@@ -48,9 +48,16 @@ def test_batch_on_ray_checks_every_row(
     cluster: Any, recipe: ModuleType, framework: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     result = recipe.run_batch(
-        PROMPTS, framework=framework, base_url=cluster.base_url, api_key=SERVER_KEY,
-        workers=2, per_worker_concurrency=2, plan_limit=5, batch_size=4, max_retries=0,
-    )  # fmt: skip
+        PROMPTS,
+        framework=framework,
+        base_url=cluster.base_url,
+        api_key=SERVER_KEY,
+        workers=2,
+        per_worker_concurrency=2,
+        plan_limit=5,
+        batch_size=4,
+        max_retries=0,
+    )
     assert [row.id for row in result.rows] == list(range(len(CASES)))
     for row, (a, b) in zip(result.rows, CASES, strict=True):
         assert row.prompt == f"What is {a} + {b}?"
@@ -114,10 +121,17 @@ def test_rate_limited_rows_fail_alone_and_the_job_goes_on(
     # with retries off, exactly those two rows fail, typed, and every other row is answered.
     url = cluster.fault_base_url(f"429:0*2@ray-{framework}")
     result = recipe.run_batch(
-        PROMPTS[:FAIL_AT], framework=framework, base_url=url, api_key=SERVER_KEY,
-        workers=2, per_worker_concurrency=2, plan_limit=5, batch_size=3, max_retries=0,
+        PROMPTS[:FAIL_AT],
+        framework=framework,
+        base_url=url,
+        api_key=SERVER_KEY,
+        workers=2,
+        per_worker_concurrency=2,
+        plan_limit=5,
+        batch_size=3,
+        max_retries=0,
         progress=False,
-    )  # fmt: skip
+    )
     failed = result.failed
     assert len(failed) == 2
     assert all("RateLimitError" in (row.error or "") for row in failed)

@@ -68,8 +68,13 @@ def test_worker_answers_rows_and_keeps_failures_in_their_row(
     spec = recipe.ModelSpec(framework, base_url=server.base_url, max_concurrency=2, max_retries=0)
     worker = recipe.PromptWorker(spec)
     try:
-        out = worker({"id": [0, 1, 2], "prompt": ["What is 7 + 5?", "What is 2 + 2?",
-                      "What is 3 * 4?"], "model": ["", "no-such-model", ""]})  # fmt: skip
+        out = worker(
+            {
+                "id": [0, 1, 2],
+                "prompt": ["What is 7 + 5?", "What is 2 + 2?", "What is 3 * 4?"],
+                "model": ["", "no-such-model", ""],
+            }
+        )
     finally:
         worker.close()
     assert set(out) == set(recipe.COLUMNS)

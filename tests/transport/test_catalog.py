@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from modelslab_transport import (
     ModelInfo,
     ModelsLabClient,
-    _catalog,
     estimate_cost,
     get_model_info,
     list_catalog,
     register_model,
 )
-from modelslab_transport._catalog import (
-    DEFAULT_MODEL,
-    UNKNOWN_CONTEXT_WINDOW,
-    UNKNOWN_MAX_OUTPUT,
-    context_window,
-    default_max_tokens,
-)
+from modelslab_transport._catalog import context_window, default_max_tokens
+from modelslab_transport._constants import DEFAULT_MODEL, UNKNOWN_CONTEXT_WINDOW, UNKNOWN_MAX_OUTPUT
 
 from .conftest import completion_body
-
-
-@pytest.fixture
-def restore_catalog() -> Iterator[None]:
-    """Put back every entry a test replaces, so the process-wide catalog stays as shipped."""
-    before = {m.id: m for m in list_catalog()}
-    yield
-    for info in list_catalog():
-        if info.id in before:
-            register_model(before[info.id])
-        else:  # the public API has no removal: a catalog only grows in a user's process
-            with _catalog._lock:
-                del _catalog._registry[info.id]
 
 
 def test_ernie_defaults_to_the_conservative_context_window() -> None:

@@ -133,9 +133,14 @@ def test_budget_from_argument_env_or_default(
 
 @pytest.mark.parametrize(
     ("arg", "env", "named"),
-    [(-1, None, "max_concurrency"), (2.5, None, "max_concurrency"), (True, None, "max_concurrency"),
-     (None, "five", "MODELSLAB_MAX_CONCURRENCY"), (None, "-3", "MODELSLAB_MAX_CONCURRENCY")],
-)  # fmt: skip
+    [
+        (-1, None, "max_concurrency"),
+        (2.5, None, "max_concurrency"),
+        (True, None, "max_concurrency"),
+        (None, "five", "MODELSLAB_MAX_CONCURRENCY"),
+        (None, "-3", "MODELSLAB_MAX_CONCURRENCY"),
+    ],
+)
 def test_bad_budget_is_a_configuration_error(
     monkeypatch: pytest.MonkeyPatch, arg: Any, env: str | None, named: str
 ) -> None:

@@ -341,4 +341,4 @@ def test_tree() -> None:
 )
 def test_an_empty_server_message_is_said_plainly(body: Any) -> None:
     error = error_from_response(500, httpx.Headers(), body)
-    assert str(error) == "HTTP 500 with no error message. (HTTP 500)"
+    assert str(error) == "HTTP 500 with no error message."  # the status said once

@@ -77,10 +77,22 @@ EXTRA = {
 }
 # The concurrency budget's default (additive).
 BUDGET = {"DEFAULT_MAX_CONCURRENCY"}
+# The request rules both adapters share (one builder, one tool-choice rule, one refusal).
+SEMANTICS = {
+    "CALL_OPTIONS",
+    "Choice",
+    "RequestTimeoutError",
+    "UnsupportedContentError",
+    "build_chat_request",
+    "check_capabilities",
+    "has_images",
+    "resolve_tool_choice",
+    "wire_tool_call",
+}
 
 
 def test_all_is_exactly_the_contract_plus_wire_types() -> None:
-    assert set(modelslab_transport.__all__) == CONTRACT | EXTRA | BUDGET
+    assert set(modelslab_transport.__all__) == CONTRACT | EXTRA | BUDGET | SEMANTICS
     assert len(modelslab_transport.__all__) == len(set(modelslab_transport.__all__))
     for name in modelslab_transport.__all__:
         assert hasattr(modelslab_transport, name), name

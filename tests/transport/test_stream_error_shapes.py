@@ -132,9 +132,11 @@ async def test_a_refused_stream_options_is_dropped_and_remembered(
 ) -> None:
     ok = sse(chunk("Hi", finish="stop"), "[DONE]")
     facade = api(
-        httpx.Response(status, json=REFUSED), stream_response(ok), stream_response(ok),
+        httpx.Response(status, json=REFUSED),
+        stream_response(ok),
+        stream_response(ok),
         max_retries=0,  # the second request is the same call without the option, not a retry
-    )  # fmt: skip
+    )
     assert "".join(d.get("text", "") for d in await facade.stream()) == "Hi"
     await facade.stream()
     sent = facade.script.bodies

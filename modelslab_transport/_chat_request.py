@@ -1,0 +1,229 @@
+"""A framework call -> one :class:`ChatRequest`: the request rules both adapters share. Pure.
+
+An adapter converts its framework's messages and tools into the transport's OpenAI-shaped
+types and hands them here with its settings and the call's arguments; every rule about what
+is sent lives in this module, so LangChain and LlamaIndex users get the same request for the
+same conversation:
+
+* **Merging** -- layers of settings, the later winning (model settings, then the call's
+  arguments); ``None`` means "not set". Names a :class:`ChatRequest` has become its fields,
+  ``extra_body`` and unknown names go into the body as they are, per-call transport options
+  (``api_format``, ``timeout``, ``deadline``, ``stream``) are never sent.
+* **Tool choice** -- one vocabulary (:func:`resolve_tool_choice`), and a lone tool that must be
+  called is named: the same request as ``"required"`` on servers that support it, and the only
+  one servers without ``"required"`` (llama.cpp's) honour.
+* **Capabilities** -- input the model catalog says the model cannot take (images for a
+  text-only model, tools, a JSON mode) is refused before any I/O with
+  :class:`UnsupportedContentError`. Override an entry with :func:`register_model`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ._catalog import get_model_info
+from ._errors import ConfigurationError
+from ._types import ChatMessage, ChatRequest, ToolChoice, ToolSpec, WireToolCall
+
+__all__ = [
+    "CALL_OPTIONS",
+    "UnsupportedContentError",
+    "build_chat_request",
+    "check_capabilities",
+    "has_images",
+    "resolve_tool_choice",
+    "wire_tool_call",
+]
+
+CALL_OPTIONS = frozenset({"api_format", "timeout", "deadline", "stream"})
+"""Per-call arguments that steer the transport (endpoint, time limits); never sent."""
+
+_FIELDS = frozenset(ChatRequest.__required_keys__ | ChatRequest.__optional_keys__) - {
+    "messages",
+    "extra_body",
+}
+# Only meaningful with tools: the API rejects a tool_choice without tools.
+_NEEDS_TOOLS = ("tool_choice", "parallel_tool_calls")
+# Spellings of "some tool must be called" (LangChain's "any", Anthropic's {"type": "any"}).
+_FORCED = frozenset({"any", "required"})
+
+
+class UnsupportedContentError(ConfigurationError):
+    """Input the model or the API cannot take; raised before anything is sent.
+
+    For example an image for a model the catalog marks text-only, a PDF block, or tools for a
+    model without tool calling. The message names the model or the message that is wrong.
+    """
+
+
+def build_chat_request(
+    model: str,
+    messages: list[ChatMessage],
+    *layers: Mapping[str, Any],
+    ignore: frozenset[str] = frozenset(),
+) -> ChatRequest:
+    """Merge settings and call arguments into one checked request.
+
+    Args:
+        model: The model id (a ``model`` in a later layer overrides it).
+        messages: The converted conversation.
+        *layers: Settings in increasing priority, e.g. the model's settings, its pass-through
+            parameters, then the call's arguments. ``None`` values are skipped.
+        ignore: Framework-only argument names that are never sent (besides
+            :data:`CALL_OPTIONS`).
+
+    Returns:
+        The request, with empty ``stop``/``tools`` left out, no tool choice without tools,
+        and a lone required tool named.
+
+    Raises:
+        UnsupportedContentError: The catalog says the model cannot take this input.
+        ConfigurationError: An unknown tool choice, or one naming a tool not given.
+    """
+    request: dict[str, Any] = {"model": model}
+    extra: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if value is None or key in CALL_OPTIONS or key in ignore:
+                continue
+            if key == "extra_body":
+                extra.update(value)
+            elif key in _FIELDS:
+                request[key] = value
+            else:
+                extra[key] = value
+    for key in ("stop", "tools"):
+        if request.get(key) == []:
+            del request[key]
+    tools: list[ToolSpec] | None = request.get("tools")
+    if tools is None:
+        for key in _NEEDS_TOOLS:
+            request.pop(key, None)
+    elif "tool_choice" in request:
+        choice = resolve_tool_choice(request["tool_choice"], tools)
+        request["tool_choice"] = _name_lone_tool(choice, tools, request.get("parallel_tool_calls"))
+    request["messages"] = messages
+    if extra:
+        request["extra_body"] = extra
+    checked: ChatRequest = request  # type: ignore[assignment]
+    check_capabilities(checked)
+    return checked
+
+
+def resolve_tool_choice(choice: Any, tools: Sequence[ToolSpec]) -> ToolChoice | None:
+    """Map every spelling of a tool choice onto the API's.
+
+    Args:
+        choice: ``None``/``False`` (send none), ``"auto"``, ``"none"``,
+            ``"any"``/``"required"``/``True`` (some tool must be called), a tool's name, an
+            OpenAI ``{"type": "function", "function": {"name": ...}}`` dict, or an Anthropic
+            ``{"type": "auto"|"any"|"none"|"tool", ...}`` dict.
+        tools: The tools offered (a named tool must be one of them).
+
+    Returns:
+        ``"auto"``, ``"none"``, ``"required"``, a named-function dict, or ``None``.
+
+    Raises:
+        ConfigurationError: A name that is not among ``tools``, or an unknown shape.
+    """
+    if choice is None or choice is False:
+        return None
+    if choice is True:
+        return "required"
+    if isinstance(choice, str):
+        if choice in _FORCED:
+            return "required"
+        return choice if choice in ("auto", "none") else _named(choice, tools)
+    if isinstance(choice, Mapping):
+        kind = choice.get("type")
+        function = choice.get("function")
+        if kind == "function" and isinstance(function, Mapping):
+            return _named(function.get("name"), tools)
+        if kind == "tool":
+            return _named(choice.get("name"), tools)
+        if kind in ("auto", "any", "none"):
+            return resolve_tool_choice(kind, tools)
+    raise ConfigurationError(
+        f"Unsupported tool_choice {choice!r}: use 'auto', 'none', 'required' (or 'any'), "
+        "a tool's name, or {'type': 'function', 'function': {'name': ...}}."
+    )
+
+
+def _named(name: Any, tools: Sequence[ToolSpec]) -> ToolChoice:
+    names = [t["function"]["name"] for t in tools]
+    if name not in names:
+        raise ConfigurationError(f"tool_choice {name!r} is not one of the tools given: {names}.")
+    return {"type": "function", "function": {"name": name}}
+
+
+def _name_lone_tool(
+    choice: ToolChoice | None, tools: Sequence[ToolSpec], parallel: Any
+) -> ToolChoice | None:
+    """``"required"`` with one tool and no parallel calls asked for is that tool, by name."""
+    if choice == "required" and len(tools) == 1 and parallel is not True:
+        return _named(tools[0]["function"]["name"], tools)
+    return choice
+
+
+def has_images(messages: Sequence[ChatMessage]) -> bool:
+    """Whether any message (tool results included) carries an image part."""
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list) and any(p.get("type") == "image_url" for p in content):
+            return True
+    return False
+
+
+def check_capabilities(request: ChatRequest) -> None:
+    """Refuse what the catalog says ``request["model"]`` cannot take (``None``: unknown, sent).
+
+    Raises:
+        UnsupportedContentError: Images for a text-only model, tools for a model without tool
+            calling, or a JSON ``response_format`` the model does not support.
+    """
+    model = request["model"]
+    info = get_model_info(model)
+    problem = None
+    if info.vision is False and has_images(request["messages"]):
+        problem = "does not accept image input"
+    elif info.tools is False and request.get("tools"):
+        problem = "does not support tool calling"
+    else:
+        kind = (request.get("response_format") or {}).get("type")
+        if kind == "json_schema" and info.json_schema is False:
+            problem = "does not support response_format json_schema"
+        elif kind == "json_object" and info.json_mode is False:
+            problem = "does not support JSON mode (response_format json_object)"
+    if problem is not None:
+        raise UnsupportedContentError(
+            f"Model {model!r} {problem} (model catalog). If it does, say so with "
+            f"register_model(get_model_info({model!r}).replace(...))."
+        )
+
+
+def wire_tool_call(call_id: Any, name: Any, arguments: Any) -> WireToolCall:
+    """An assistant's tool call in the API's shape, from any framework's parts.
+
+    Args:
+        call_id: The call's id (``None`` becomes ``""``).
+        name: The tool's name.
+        arguments: JSON text (sent as is, even if invalid: history is replayed verbatim), or
+            a JSON-serializable object; empty means ``"{}"``.
+
+    Raises:
+        ConfigurationError: ``arguments`` is an object that is not JSON-serializable.
+    """
+    if not isinstance(arguments, str):
+        try:
+            arguments = json.dumps(arguments, ensure_ascii=False) if arguments else ""
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"Tool call arguments are not JSON-serializable ({exc})."
+            ) from None
+    return {
+        "id": str(call_id or ""),
+        "type": "function",
+        "function": {"name": str(name or ""), "arguments": arguments or "{}"},
+    }
