@@ -1,4 +1,6 @@
-"""Reading a Messages (Anthropic-format) body into the server's normalized request (§4.1).
+"""Reading a Messages (Anthropic-format) body into the server's normalized request.
+
+The request shape: ``docs/modelslab-api.md`` §4.1.
 
 Content blocks become OpenAI-shaped messages: ``tool_use`` blocks become ``tool_calls``,
 ``tool_result`` blocks become ``tool`` messages, ``thinking`` becomes ``reasoning_content``

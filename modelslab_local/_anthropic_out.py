@@ -1,6 +1,6 @@
 """Rendering an engine answer as a Messages body or the standard Anthropic event stream.
 
-The stream (modelslab-api.md §4.3) is ``message_start``, ``ping``, per block
+The stream (``docs/modelslab-api.md`` §4.3) is ``message_start``, ``ping``, per block
 ``content_block_start`` / ``_delta`` / ``_stop``, ``message_delta`` (stop reason and output
 usage), ``message_stop``. There is no ``[DONE]``.
 """

@@ -1,4 +1,4 @@
-"""Error responses in the shapes ModelsLab documents (modelslab-api.md §8.1).
+"""Error responses in the shapes ModelsLab documents (``docs/modelslab-api.md`` §8.1).
 
 * ``openai``: ``{"error": {"message", "type", "code"}}`` (v7 OpenAPI, Chat Completions).
 * ``anthropic``: ``{"type": "error", "error": {"type", "message"}}`` (Messages).

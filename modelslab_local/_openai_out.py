@@ -1,4 +1,7 @@
-"""Rendering an engine answer as a Chat Completions body or chunk stream (§3.2, §3.3)."""
+"""Rendering an engine answer as a Chat Completions body or chunk stream.
+
+The shapes: ``docs/modelslab-api.md`` §3.2 and §3.3.
+"""
 
 from __future__ import annotations
 

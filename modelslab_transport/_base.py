@@ -58,7 +58,7 @@ __all__ = ["BaseClient"]
 logger = logging.getLogger("modelslab_transport")
 
 # What a server says when it does not know OpenAI's ``stream_options`` (usage in a stream);
-# whether ModelsLab honours it is undocumented (research notes, contradiction 10).
+# whether ModelsLab honours it is undocumented (``docs/modelslab-api.md`` §10.10).
 _STREAM_OPTIONS_REFUSED = re.compile(r"stream_options|include_usage", re.IGNORECASE)
 
 

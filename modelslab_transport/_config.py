@@ -1,6 +1,6 @@
 """Client settings: key, base URL, timeouts, headers, budget. Pure; resolved once per client.
 
-Authentication follows the research notes (modelslab-api.md §2): ``Authorization: Bearer`` on
+Authentication as ``docs/modelslab-api.md`` §2 describes it: ``Authorization: Bearer`` on
 every call (documented for all endpoints), plus ``x-api-key`` on the ``/v1/*`` endpoints whose
 examples use it, plus ``anthropic-version`` on the Messages endpoints. Putting ``key`` in the
 JSON body (what older ModelsLab examples do) is an opt-in (``key_in_body=True``).

@@ -1,7 +1,7 @@
 """Classify an error response: the one pure function from (status, headers, body) to exception.
 
-ModelsLab error bodies come in several shapes (research notes §8.1), all recognised here:
-``{"error": {"message", "type", "code"}}`` (OpenAI), ``{"type": "error", "error": {...}}``
+ModelsLab error bodies come in several shapes (``docs/modelslab-api.md`` §8.1), all recognised
+here: ``{"error": {"message", "type", "code"}}`` (OpenAI), ``{"type": "error", "error": {...}}``
 (Anthropic), ``{"status": "error", "message": ...}`` (site-wide, sometimes spelt ``messege``,
 with ``retry_after`` on 429), ``{"error": "<string>"}`` and ``{"detail": ...}``. They may arrive
 with HTTP 200, in which case the status is inferred from a ``code`` in the body or the wording.
@@ -237,7 +237,7 @@ def parse_retry_after(
 
 
 def _rate_limit_reset(value: str | None, now: float) -> float | None:
-    """Seconds until ``X-RateLimit-Reset``, the last resort (research notes, contradiction 14).
+    """Seconds until ``X-RateLimit-Reset``, the last resort (``docs/modelslab-api.md`` §10.14).
 
     Servers send it as seconds to wait, or as the epoch time of the reset in seconds or in
     milliseconds; the size of the number tells which.

@@ -1,4 +1,4 @@
-"""SSE framing of streamed Chat Completions (modelslab-api.md §3.3)."""
+"""SSE framing of streamed Chat Completions (docs/modelslab-api.md §3.3)."""
 
 from __future__ import annotations
 
