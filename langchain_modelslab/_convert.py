@@ -146,9 +146,9 @@ def _assistant(message: AIMessage, where: str) -> ChatMessage:
             texts.append(_text(block, "text", where))
         elif kind in ("reasoning", "thinking"):
             reasoning.append(_text(block, kind, where))
-        elif kind == "tool_use" and block.get("id") not in known:
+        elif kind == "tool_use" and _text(block, "id", where) not in known:
             args = _arguments(block.get("input") or {}, where)
-            calls.append(wire_tool_call(block.get("id"), block.get("name"), args))
+            calls.append(wire_tool_call(block.get("id"), _text(block, "name", where), args))
         elif kind not in _ASSISTANT_NON_TEXT:
             msg = f"{where}: assistant content block of type {kind!r} cannot be sent."
             raise UnsupportedContentError(msg)

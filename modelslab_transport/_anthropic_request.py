@@ -146,13 +146,13 @@ def convert_messages(messages: list[ChatMessage]) -> tuple[str | None, list[JSON
 def _tools(tools: list[ToolSpec]) -> list[JSON]:
     converted: list[JSON] = []
     for i, tool in enumerate(tools):
-        fn: Any = tool.get("function")
-        if not isinstance(fn, dict):
-            if "input_schema" in tool:  # already a Messages tool
+        fn: Any = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            if isinstance(tool, dict) and "input_schema" in tool:  # already a Messages tool
                 converted.append(dict(tool))
                 continue
             raise ConfigurationError(
-                f"tools[{i}]: expected {{'type': 'function', 'function': ...}}."
+                f"tools[{i}]: expected {{'type': 'function', 'function': {{'name': ...}}}}."
             )
         spec: JSON = {
             "name": fn["name"],

@@ -26,6 +26,7 @@ from typing import Any
 from ._catalog import get_model_info
 from ._errors import ConfigurationError
 from ._types import ChatMessage, ChatRequest, ToolChoice, ToolSpec, WireToolCall
+from ._validate import check_sampling
 
 __all__ = [
     "CALL_OPTIONS",
@@ -89,27 +90,78 @@ def build_chat_request(
             if value is None or key in CALL_OPTIONS or key in ignore:
                 continue
             if key == "extra_body":
+                if not isinstance(value, Mapping):
+                    raise ConfigurationError(
+                        f"extra_body must be a dict of body fields, got {type(value).__name__}."
+                    )
                 extra.update(value)
             elif key in _FIELDS:
                 request[key] = value
             else:
                 extra[key] = value
+    if not isinstance(request["model"], str) or not request["model"]:
+        raise ConfigurationError(f"model must be a model id string, got {request['model']!r:.80}.")
     for key in ("stop", "tools"):
         if request.get(key) == []:
             del request[key]
     tools: list[ToolSpec] | None = request.get("tools")
+    if tools is not None and not (
+        isinstance(tools, list | tuple) and all(isinstance(t, Mapping) for t in tools)
+    ):
+        raise ConfigurationError(f"tools must be a list of tool definitions, got {tools!r:.80}.")
     if tools is None:
         for key in _NEEDS_TOOLS:
             request.pop(key, None)
     elif "tool_choice" in request:
         choice = resolve_tool_choice(request["tool_choice"], tools)
         request["tool_choice"] = _name_lone_tool(choice, tools, request.get("parallel_tool_calls"))
-    request["messages"] = messages
+    request["messages"] = _checked_messages(messages)
     if extra:
         request["extra_body"] = extra
     checked: ChatRequest = request  # type: ignore[assignment]
+    check_sampling(checked)
     check_capabilities(checked)
     return checked
+
+
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+
+
+def _checked_messages(messages: Any) -> list[ChatMessage]:
+    """``messages`` if each has the shape of a :class:`ChatMessage` (its content is not read).
+
+    Raises:
+        ConfigurationError: Naming ``messages[i]`` and what is wrong with it.
+    """
+    if not isinstance(messages, list):
+        raise ConfigurationError(f"messages must be a list, got {type(messages).__name__}.")
+    for i, message in enumerate(messages):
+        problem = _message_problem(message)
+        if problem:
+            raise ConfigurationError(f"messages[{i}]: {problem}, got {message!r:.120}.")
+    return messages
+
+
+def _message_problem(message: Any) -> str | None:
+    if not isinstance(message, Mapping) or message.get("role") not in _ROLES:
+        return f"expected a dict with a role of {sorted(_ROLES)}"
+    content = message.get("content")
+    if not (
+        content is None
+        or isinstance(content, str)
+        or (
+            isinstance(content, list)
+            and all(isinstance(p, Mapping) and isinstance(p.get("type"), str) for p in content)
+        )
+    ):
+        return "content must be a string or a list of parts with a 'type'"
+    calls = message.get("tool_calls")
+    if calls is not None and not (
+        isinstance(calls, list)
+        and all(isinstance(c, Mapping) and isinstance(c.get("function"), Mapping) for c in calls)
+    ):
+        return "tool_calls must be a list of {'id', 'type', 'function': {...}} dicts"
+    return None
 
 
 def resolve_tool_choice(choice: Any, tools: Sequence[ToolSpec]) -> ToolChoice | None:
@@ -151,8 +203,16 @@ def resolve_tool_choice(choice: Any, tools: Sequence[ToolSpec]) -> ToolChoice | 
     )
 
 
+def _tool_name(tool: Any) -> Any:
+    """A tool's name, whether OpenAI-shaped or already a Messages tool (``None``: none)."""
+    if not isinstance(tool, Mapping):
+        return None
+    function = tool.get("function")
+    return function.get("name") if isinstance(function, Mapping) else tool.get("name")
+
+
 def _named(name: Any, tools: Sequence[ToolSpec]) -> ToolChoice:
-    names = [t["function"]["name"] for t in tools]
+    names = [_tool_name(t) for t in tools]
     if name not in names:
         raise ConfigurationError(f"tool_choice {name!r} is not one of the tools given: {names}.")
     return {"type": "function", "function": {"name": name}}
@@ -163,15 +223,18 @@ def _name_lone_tool(
 ) -> ToolChoice | None:
     """``"required"`` with one tool and no parallel calls asked for is that tool, by name."""
     if choice == "required" and len(tools) == 1 and parallel is not True:
-        return _named(tools[0]["function"]["name"], tools)
+        name = _tool_name(tools[0])
+        return choice if name is None else _named(name, tools)
     return choice
 
 
 def has_images(messages: Sequence[ChatMessage]) -> bool:
     """Whether any message (tool results included) carries an image part."""
     for message in messages:
-        content = message.get("content")
-        if isinstance(content, list) and any(p.get("type") == "image_url" for p in content):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if isinstance(content, list) and any(
+            isinstance(p, Mapping) and p.get("type") == "image_url" for p in content
+        ):
             return True
     return False
 
@@ -191,7 +254,8 @@ def check_capabilities(request: ChatRequest) -> None:
     elif info.tools is False and request.get("tools"):
         problem = "does not support tool calling"
     else:
-        kind = (request.get("response_format") or {}).get("type")
+        response_format = request.get("response_format")
+        kind = response_format.get("type") if isinstance(response_format, Mapping) else None
         if kind == "json_schema" and info.json_schema is False:
             problem = "does not support response_format json_schema"
         elif kind == "json_object" and info.json_mode is False:

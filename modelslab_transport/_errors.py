@@ -4,6 +4,7 @@ Exception tree::
 
     ModelsLabError
     ├── ConfigurationError            bad arguments, missing key, insecure base URL
+    │   └── UnsupportedContentError   input the model or the API cannot take (``_chat_request``)
     └── APIError                      anything that went wrong talking to the API
         ├── APIStatusError            the server answered with an error (``status_code``)
         │   ├── BadRequestError                 400
@@ -12,6 +13,7 @@ Exception tree::
         │   ├── InsufficientCreditsError        402
         │   ├── PermissionDeniedError           403
         │   ├── NotFoundError                   404
+        │   ├── RequestTimeoutError             408
         │   ├── ConflictError                   409
         │   ├── RequestTooLargeError            413
         │   ├── UnprocessableEntityError        422

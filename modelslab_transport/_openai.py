@@ -102,8 +102,9 @@ def text_tool_results(messages: list[ChatMessage]) -> list[ChatMessage]:
             images = []
         content = message.get("content")
         if message.get("role") == "tool" and isinstance(content, list):
-            texts = [p.get("text") or "" for p in content if p.get("type") == "text"]
-            images.extend(p for p in content if p.get("type") == "image_url")
+            parts = [p for p in content if isinstance(p, dict)]
+            texts = [str(p.get("text") or "") for p in parts if p.get("type") == "text"]
+            images.extend(p for p in parts if p.get("type") == "image_url")
             message = {**message, "content": "\n".join(texts)}
         out.append(message)
     if images:

@@ -92,13 +92,29 @@ def check_base_url(url: str) -> str:
     return url
 
 
+# Request fields the transport itself reads (the rest is passed to the server as given).
+_POSITIVE_INTS = ("max_tokens", "n")
+_NUMBERS = ("temperature", "top_p")
+
+
 def check_sampling(request: Mapping[str, Any]) -> None:
-    """Per-call ``max_tokens`` and ``temperature``: refused here rather than by the server."""
-    max_tokens = request.get("max_tokens")
-    if max_tokens is not None and (
-        not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens <= 0
+    """The request fields the transport reads, refused here rather than by a ``TypeError``.
+
+    ``max_tokens`` and ``n`` must be ints above 0, ``temperature`` and ``top_p`` finite
+    numbers, ``stop`` a string or a list of strings.
+    """
+    for name in _POSITIVE_INTS:
+        value = request.get(name)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value <= 0
+        ):
+            raise ConfigurationError(f"{name} must be an int above 0, got {value!r:.80}.")
+    for name in _NUMBERS:
+        value = request.get(name)
+        if value is not None and (not _is_number(value) or not math.isfinite(value)):
+            raise ConfigurationError(f"{name} must be a finite number, got {value!r:.80}.")
+    stop = request.get("stop")
+    if stop is not None and not (
+        isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
     ):
-        raise ConfigurationError(f"max_tokens must be an int above 0, got {max_tokens!r}.")
-    temperature = request.get("temperature")
-    if temperature is not None and (not _is_number(temperature) or not math.isfinite(temperature)):
-        raise ConfigurationError(f"temperature must be a finite number, got {temperature!r}.")
+        raise ConfigurationError(f"stop must be a string or a list of strings, got {stop!r:.80}.")

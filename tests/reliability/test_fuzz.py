@@ -146,6 +146,52 @@ def only_typed(call: Any, *args: Any) -> Any:
         return None
 
 
+# ----------------------------------------------------------------- request builder
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+request_key = st.sampled_from(
+    [
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "extra_body",
+        "stop",
+        "model",
+        "n",
+        "max_tokens",
+        "temperature",
+        "custom",
+    ]
+)
+wire_message = st.fixed_dictionaries(
+    {"role": st.sampled_from(["user", "assistant", "tool", "system"])},
+    optional={"content": json_value, "tool_calls": json_value, "tool_call_id": json_value},
+)
+
+
+@FUZZ
+@given(
+    st.dictionaries(request_key, json_value, max_size=4),
+    st.lists(wire_message | json_value, max_size=3),
+)
+def test_the_request_builder_refuses_with_typed_errors_only(
+    call: dict[str, Any], messages: list[Any]
+) -> None:
+    """Whatever a caller passes, the shared builder (and both body builders) raise only ours."""
+    request = only_typed(mt.build_chat_request, "m", messages, call)
+    if request is None:
+        return
+    for build in (_openai.build_body, _anthropic_request.build_body):
+        only_typed(lambda b=build: b(request, stream=False))  # type: ignore[misc]
+
+
 # ---------------------------------------------------------------------- SSE decoder
 
 line_text = st.text(

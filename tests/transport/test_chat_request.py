@@ -240,3 +240,36 @@ def test_one_tool_call_builder(arguments: Any, expected: str) -> None:
 def test_unserializable_tool_arguments_are_a_typed_error() -> None:
     with pytest.raises(ConfigurationError, match="not JSON-serializable"):
         wire_tool_call("c", "t", {"x": object()})
+
+
+# ------------------------------------------------------------------ careless callers
+
+CARELESS: list[tuple[str, list[Any], dict[str, Any], str]] = [
+    ("a message that is not a dict", [None], {}, r"messages\[0\]: expected a dict with a role"),
+    ("an unknown role", [{"role": "robot", "content": "x"}], {}, r"messages\[0\]"),
+    ("a part without a type", [{"role": "user", "content": [{}]}], {}, "list of parts"),
+    ("content of the wrong type", [{"role": "user", "content": 3}], {}, "content must be"),
+    (
+        "a tool call that is not a dict",
+        [{"role": "assistant", "tool_calls": [None]}],
+        {},
+        "tool_calls",
+    ),
+    ("a tool that is not a dict", MESSAGES, {"tools": [None]}, "tools must be a list"),
+    ("tools that are not a list", MESSAGES, {"tools": "get_weather"}, "tools must be a list"),
+    ("n that is not a count", MESSAGES, {"n": [None]}, "n must be an int above 0"),
+    ("a temperature that is not a number", MESSAGES, {"temperature": []}, "temperature must be"),
+    ("a stop that is not text", MESSAGES, {"stop": [1]}, "stop must be"),
+    ("extra_body that is not a dict", MESSAGES, {"extra_body": "x=1"}, "extra_body must be a dict"),
+    ("a model that is not an id", MESSAGES, {"model": {}}, "model must be a model id"),
+]
+
+
+@pytest.mark.parametrize(
+    ("messages", "call", "needle"), [c[1:] for c in CARELESS], ids=[c[0] for c in CARELESS]
+)
+def test_a_careless_request_is_a_typed_error_naming_the_field(
+    messages: list[Any], call: dict[str, Any], needle: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=needle):
+        build_chat_request(MODEL, messages, call)
