@@ -42,7 +42,7 @@ def backend() -> Iterator[dict[str, Any]]:
         ]
         if described.startswith("deterministic"):
             lines.append(
-                "note:    the default engine is scripted, not a language model: it answers "
+                "note:    the default engine is rule-based, not a language model: it answers "
                 "from rules.\n"
                 "         For real answers: export MODELSLAB_API_KEY=... (ModelsLab), or "
                 "make local-model (a small model, offline)."

@@ -36,6 +36,7 @@ from ._engine import (
 from ._faults import FAULT_HEADER, FAULTS, ID_HEADER, TIMES_HEADER
 from ._llama_engine import ENGINE_ENV, LlamaEngine, describe_engine, llama_available, make_engine
 from ._requests import API_PREFIX
+from ._script import Reply, ScriptedEngine, load_script
 from ._server import LocalServer, serve, start_server
 
 __all__ = [
@@ -55,9 +56,12 @@ __all__ = [
     "ImageInfo",
     "LlamaEngine",
     "LocalServer",
+    "Reply",
+    "ScriptedEngine",
     "create_app",
     "describe_engine",
     "llama_available",
+    "load_script",
     "make_engine",
     "serve",
     "start_server",

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from ._app import default_api_key
 from ._llama_engine import ENGINE_ENV, ENGINES, describe_engine, make_engine
+from ._script import load_script
 from ._server import serve
 
 
@@ -37,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve model ids the catalog does not list instead of answering 404",
     )
+    run.add_argument(
+        "--script",
+        metavar="FILE",
+        default=None,
+        help="answer with the replies in FILE, in order (a JSON list; see ScriptedEngine), "
+        "instead of an engine",
+    )
     run.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
     return parser
 
@@ -48,9 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A key given on the command line is the user's secret: never echo it.
     shown = "(as given)" if args.api_key else f"'{key}'"
     try:
-        engine = make_engine(args.engine)
-    except (RuntimeError, ValueError) as error:
-        print(f"modelslab-local: engine {args.engine!r}: {error}", file=sys.stderr)
+        engine = load_script(args.script) if args.script else make_engine(args.engine)
+    except (OSError, RuntimeError, ValueError) as error:
+        what = f"script {args.script!r}" if args.script else f"engine {args.engine!r}"
+        print(f"modelslab-local: {what}: {error}", file=sys.stderr)
         return 1
 
     def announce(base_url: str) -> None:

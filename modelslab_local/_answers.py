@@ -11,7 +11,7 @@ from typing import Any
 
 from . import _text
 from ._engine import ImageInfo
-from ._schema import joke
+from ._vocabulary import joke
 
 JSON = dict[str, Any]
 
@@ -45,6 +45,12 @@ _WORD_OPS = (
     (r"\bminus\b", "-"),
     (r"(?<=\d)\s*x\s*(?=\d)", "*"),
     (r"\^", "**"),
+)
+# Long text only for a request to write it ("Write a long story about boats"), never for a
+# prompt that merely mentions stories or paragraphs (a RAG template, a pasted document).
+_LONG_FORM = re.compile(
+    r"^\s*(?:please\s+|can you\s+|could you\s+)?(?:write|tell|compose|create|generate|draft)\b"
+    r"[^.?!\n]{0,60}\b(?:story|essay|poem|article|paragraphs?|long)\b"
 )
 _LOREM = (
     "The river bends gently past the old mill, where the water turns a wheel that has "
@@ -124,22 +130,37 @@ def context_answer(prompt: str, question: str) -> str | None:
 
 
 def _split_context(prompt: str) -> tuple[str | None, str | None, str | None]:
-    refine = re.search(
-        r"original query is as follows:\s*(.*?)\n.*?existing answer:\s*(.*?)\n"
-        r".*?-{3,}\n(.*?)\n-{3,}",
-        prompt,
-        re.S,
-    )
-    if refine:
-        return refine.group(3), refine.group(1), refine.group(2)
-    block = re.search(r"Context information.*?is below.*?\n-{3,}\n(.*?)\n-{3,}\n(.*)", prompt, re.S)
-    if block:
-        query = re.search(r"Query:\s*(.*?)\s*(?:\nAnswer:|$)", block.group(2), re.S)
-        return block.group(1), (query.group(1) if query else None), None
-    docs = re.search(r"relevant documents for the context:\s*(.*?)\n\s*Instruction:", prompt, re.S)
-    if docs:
-        return docs.group(1), None, None
+    """``(context, query, existing answer)`` of a RAG prompt; ``None`` for what it lacks."""
+    for template in _TEMPLATES:
+        match = template.search(prompt)
+        if match:
+            found = match.groupdict()
+            return found["context"], found.get("query"), found.get("existing")
     return None, None, None
+
+
+# The RAG prompts the frameworks ship, by their structure (most specific first): LlamaIndex's
+# chat refine ("Rewrite an original answer ..."), its completion refine, its text-QA and
+# tree-summarize ("Context information [from multiple sources] is below"), its context chat
+# engine ("Use the context information below"), and the condense-plus-context system prompt.
+_TEMPLATES = (
+    re.compile(
+        r"New Context:\s*(?P<context>.*?)\nQuery:\s*(?P<query>.*?)\n"
+        r"Original Answer:\s*(?P<existing>.*?)\nNew Answer:",
+        re.S,
+    ),
+    re.compile(
+        r"original query is as follows:\s*(?P<query>.*?)\n.*?existing answer:\s*(?P<existing>.*?)"
+        r"\n.*?-{3,}\n(?P<context>.*?)\n-{3,}",
+        re.S,
+    ),
+    re.compile(
+        r"context information[^\n]*?below[^\n]*\n-{3,}\n(?P<context>.*?)\n-{3,}"
+        r"(?:.*?Query:\s*(?P<query>.*?)\s*(?:\nAnswer:|$))?",
+        re.S | re.I,
+    ),
+    re.compile(r"relevant documents for the context:\s*(?P<context>.*?)\n\s*Instruction:", re.S),
+)
 
 
 def _score(sentence: str, query: str) -> int:
@@ -233,7 +254,7 @@ def generative(text: str) -> str | None:
     if repeat:
         quotes = _text.quoted(repeat.group(1))
         return quotes[0] if quotes else repeat.group(1).strip().strip("\"'")
-    if re.search(r"\b(story|essay|poem|long|paragraphs?|article)\b", lower):
+    if _LONG_FORM.search(lower):
         subject = _text.topic(text)
         opening = f"Here is a piece about {subject}. " if subject else ""
         return opening + _LOREM * 8
@@ -243,9 +264,15 @@ def generative(text: str) -> str | None:
     return None
 
 
+FALLBACK = (
+    "The local server's rule-based engine cannot answer this: it is not a language model. "
+    "For a real answer, set MODELSLAB_API_KEY to use ModelsLab, or start the server with "
+    "--engine llama (the local-model extra) for a small local model."
+)
+
+
 def fallback(text: str) -> str:
-    """What the engine says when no rule applies."""
+    """What the engine says when no rule applies: that it cannot answer, never filler."""
     if not text.strip():
         return "Hello! How can I help you today?"
-    said = _text.shorten(text, 200)
-    return f'You said: "{said}". I am a simple local model and have no better answer.'
+    return FALLBACK

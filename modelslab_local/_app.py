@@ -6,6 +6,7 @@ import hmac
 import json
 import os
 import re
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -28,6 +29,7 @@ from ._errors import ApiError, Format
 from ._fault_responses import early_fault, oversized, stream_error
 from ._images import resolve_image
 from ._requests import API_PREFIX, ParsedRequest, check_json, parse_chat
+from ._script import Reply, ScriptedEngine
 from ._sse import ABORT_KEY, Pause, PlannedResponse, dumps, error_response, json_response
 
 DEFAULT_API_KEY = "modelslab-local"
@@ -97,6 +99,18 @@ def _fault(settings: _Settings, request: Request) -> _faults.FaultSpec | None:
     return spec if settings.counter.active(spec) else None
 
 
+def _scripted_reply(
+    settings: _Settings, body: dict[str, Any], *, record: bool = True
+) -> Reply | None:
+    """The next scripted reply, when the engine is a script (it records ``body`` once)."""
+    engine = settings.engine
+    return engine.next_reply(body, record=record) if isinstance(engine, ScriptedEngine) else None
+
+
+def _reply_fault(reply: Reply | None, request: Request) -> _faults.FaultSpec | None:
+    return _faults.parse(reply.fault, request.headers) if reply and reply.fault else None
+
+
 def _check_model(settings: _Settings, parsed: ParsedRequest) -> Any:
     info = get_model_info(parsed.model)
     if not info.known and not settings.allow_unknown_models:
@@ -148,10 +162,35 @@ async def _engine_request(settings: _Settings, parsed: ParsedRequest) -> EngineR
 # --------------------------------------------------------------------------- responses
 
 
+async def _answers(
+    settings: _Settings,
+    request: EngineRequest,
+    reply: Reply | None,
+    body: dict[str, Any],
+    n: int,
+) -> list[EngineAnswer]:
+    """The ``n`` answers to a request: one per choice, each finalized (stop, budget, usage).
+
+    A script gives the next ``n`` replies; an engine is asked once per choice, told which
+    one it is (``EngineRequest.choice``) so that it can make them differ.
+    """
+    answers = []
+    for k in range(n):
+        scripted = reply if k == 0 else _scripted_reply(settings, body, record=False)
+        if scripted is not None:
+            answer = scripted.answer()
+        else:
+            choice = replace(request, choice=k)
+            answer = await run_in_threadpool(settings.engine.generate, choice)
+        answers.append(finalize(answer, request))
+    return answers
+
+
 def _deliver(
-    answer: EngineAnswer, parsed: ParsedRequest, spec: _faults.FaultSpec | None
+    answers: list[EngineAnswer], parsed: ParsedRequest, spec: _faults.FaultSpec | None
 ) -> Response:
-    """Render the answer in the request's format, shaped by a stream or timing fault."""
+    """Render the answers in the request's format, shaped by a stream or timing fault."""
+    answer = answers[0]
     delay = spec.seconds(1.0) if spec and spec.name == "slow-first-byte" else 0.0
     if parsed.stream:
         if parsed.fmt == "anthropic":
@@ -173,7 +212,7 @@ def _deliver(
     if parsed.fmt == "anthropic":
         payload = _anthropic_out.message(answer, parsed.model)
     else:
-        payload = _openai_out.completion(answer, parsed.model, parsed.top_logprobs)
+        payload = _openai_out.completion(answer, parsed.model, parsed.top_logprobs, answers[1:])
     body = dumps(payload).encode()
     stall = [Pause(spec.seconds(1.0))] if spec and spec.name == "stall" else []
     return PlannedResponse(200, "application/json", [*stall, body], delay=delay, length=True)
@@ -186,18 +225,18 @@ def _chat_endpoint(settings: _Settings, fmt: Format) -> Any:
     async def endpoint(request: Request) -> Response:
         try:
             body = await _authorized_body(settings, request)
-            spec = _fault(settings, request)
+            reply = _scripted_reply(settings, body)
+            spec = _fault(settings, request) or _reply_fault(reply, request)
             stream = bool(body.get("stream", body.get("streaming")))
             early = early_fault(spec, fmt, body, stream) if spec else None
             if early is not None:
                 return early
             parsed = parse_chat(body) if fmt == "openai" else parse_messages(body)
             engine_request = await _engine_request(settings, parsed)
-            answer = await run_in_threadpool(settings.engine.generate, engine_request)
-            answer = finalize(answer, engine_request)
+            answers = await _answers(settings, engine_request, reply, body, parsed.n)
             if spec and spec.name == "oversized":
-                answer = oversized(answer, spec)
-            return _deliver(answer, parsed, spec)
+                answers[0] = oversized(answers[0], spec)
+            return _deliver(answers, parsed, spec)
         except ApiError as error:
             return error_response(error, fmt)
 

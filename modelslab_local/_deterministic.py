@@ -15,6 +15,7 @@ from typing import Any
 
 from . import _answers, _react, _text
 from ._engine import EngineAnswer, EngineRequest, EngineToolCall, ImageInfo
+from ._handoff import HANDOFF_TOOL, plan_handoff
 from ._schema import SchemaFiller
 from ._tools import PlannedCall, Tool, follow_up, pending, plan_calls, tool_choice_mode
 
@@ -114,6 +115,9 @@ class DeterministicEngine:
                 finish_reason="tool_calls",
             )
         text = self._text(request, convo)
+        if request.choice and not request.response_format:
+            # One more choice of ``n``: the same rule's answer, marked so choices differ.
+            text = f"Alternative {request.choice + 1}: {text}"
         return EngineAnswer(text=text, reasoning=self._reasoning(request, convo, []))
 
     # ----------------------------------------------------------------------- tool calls
@@ -124,6 +128,10 @@ class DeterministicEngine:
             return []
         tools = [Tool.from_spec(t) for t in request.tools]
         made = convo.calls_made()
+        handoff = plan_handoff(tools, convo.question, [name for name, _ in made])
+        if handoff is not None and forced is None:
+            return [handoff]
+        tools = [t for t in tools if t.name != HANDOFF_TOOL]
         # Plan every call the question asks for, then hand out what is still missing.
         planned = plan_calls(
             tools,
@@ -166,7 +174,8 @@ class DeterministicEngine:
 
     def _plain(self, request: EngineRequest, convo: _Conversation) -> str:
         images = [i for i in request.images if i.message_index >= convo.question_at]
-        results = convo.results()
+        # A hand-off's result only says who took over: not part of the answer.
+        results = [r for r in convo.results() if r[0] != HANDOFF_TOOL]
         if results:
             answer = _answers.tool_results(results)
             return f"{answer} {_answers.describe_images(images)}" if images else answer
@@ -297,8 +306,19 @@ def _keys_schema(prompt: str) -> JSON:
             "properties": {"answer": {"type": "string"}},
             "required": ["answer"],
         }
-    properties = {k: {"type": "string"} for k in dict.fromkeys(keys)}
+    properties = {k: {"type": _key_type(k)} for k in dict.fromkeys(keys)}
     return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+# Keys whose values are counts or amounts: "age", "year", "price" hold numbers, not text.
+_NUMERIC_KEY = re.compile(
+    r"(?:^|_)(?:age|year|years|count|number|num|quantity|qty|price|total|amount|score|rating)$",
+    re.IGNORECASE,
+)
+
+
+def _key_type(key: str) -> str:
+    return "number" if _NUMERIC_KEY.search(key) else "string"
 
 
 __all__ = ["DeterministicEngine", "ImageInfo", "text_of"]

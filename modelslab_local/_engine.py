@@ -54,6 +54,7 @@ class EngineRequest:
         reasoning: Whether the model returns reasoning text.
         images: Images found in the messages, decoded as far as possible.
         temperature: Sampling temperature (a real model may use it; the default engine not).
+        choice: Which of the ``n`` choices asked for this answer is (0 for the first).
     """
 
     model: str
@@ -67,6 +68,7 @@ class EngineRequest:
     reasoning: bool = False
     images: list[ImageInfo] = field(default_factory=list)
     temperature: float | None = None
+    choice: int = 0
 
 
 @dataclass(frozen=True, slots=True)

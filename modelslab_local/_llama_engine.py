@@ -27,6 +27,7 @@ from typing import Any
 from . import _react
 from ._deterministic import DeterministicEngine, embedded_schema, text_of
 from ._engine import Engine, EngineAnswer, EngineRequest, EngineToolCall, EngineUsage
+from ._script import ScriptedEngine
 from ._tools import Tool, tool_choice_mode
 
 __all__ = [
@@ -366,4 +367,6 @@ def describe_engine(engine: Engine) -> str:
     """A short label for an engine: the real model's name or ``deterministic engine``."""
     if isinstance(engine, LlamaEngine):
         return f"{REAL} ({MODEL_LABEL}, llama.cpp; {RULES} for what it cannot do)"
+    if isinstance(engine, ScriptedEngine):
+        return f"scripted: {engine.pending} replies queued, answered in order"
     return RULES if isinstance(engine, DeterministicEngine) else f"engine {engine.name!r}"

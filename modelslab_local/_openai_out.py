@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import _tokens
@@ -63,33 +64,57 @@ def token_logprobs(pieces: list[str], top: int) -> list[JSON]:
     ]
 
 
-def completion(answer: EngineAnswer, model: str, top_logprobs: int | None = None) -> JSON:
-    """A ``chat.completion`` body (with log probabilities when ``top_logprobs`` is set)."""
-    pieces = _tokens.split_pieces(answer.text or "", 2)
-    logprobs = None if top_logprobs is None else {"content": token_logprobs(pieces, top_logprobs)}
-    completion_id, call_ids = new_ids(len(answer.tool_calls))
-    message: JSON = {"role": "assistant", "content": answer.text}
-    if answer.reasoning:
-        message["reasoning_content"] = answer.reasoning
-    if answer.tool_calls:
-        message["tool_calls"] = [
-            {"id": cid, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-            for cid, c in zip(call_ids, answer.tool_calls, strict=True)
-        ]
+def completion(
+    answer: EngineAnswer,
+    model: str,
+    top_logprobs: int | None = None,
+    more: Sequence[EngineAnswer] = (),
+) -> JSON:
+    """A ``chat.completion`` body: one choice per answer (``answer``, then ``more``).
+
+    With log probabilities when ``top_logprobs`` is set; usage counts the prompt once and
+    every choice's completion.
+    """
+    answers = [answer, *more]
+    completion_id, call_ids = new_ids(sum(len(a.tool_calls) for a in answers))
+    ids = iter(call_ids)
+    choices = [_choice(i, a, ids, top_logprobs) for i, a in enumerate(answers)]
+    usages = [a.usage or EngineUsage(0, 0) for a in answers]
+    usage = EngineUsage(
+        usages[0].prompt_tokens,
+        sum(u.completion_tokens for u in usages),
+        sum(u.reasoning_tokens for u in usages),
+    )
     return {
         "id": completion_id,
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [
+        "choices": choices,
+        "usage": usage_json(usage),
+    }
+
+
+def _choice(index: int, answer: EngineAnswer, ids: Iterator[str], top_logprobs: int | None) -> JSON:
+    pieces = _tokens.split_pieces(answer.text or "", 2)
+    logprobs = None if top_logprobs is None else {"content": token_logprobs(pieces, top_logprobs)}
+    message: JSON = {"role": "assistant", "content": answer.text}
+    if answer.reasoning:
+        message["reasoning_content"] = answer.reasoning
+    if answer.tool_calls:
+        message["tool_calls"] = [
             {
-                "index": 0,
-                "message": message,
-                "finish_reason": answer.finish_reason,
-                "logprobs": logprobs,
+                "id": next(ids),
+                "type": "function",
+                "function": {"name": c.name, "arguments": c.arguments},
             }
-        ],
-        "usage": usage_json(answer.usage),
+            for c in answer.tool_calls
+        ]
+    return {
+        "index": index,
+        "message": message,
+        "finish_reason": answer.finish_reason,
+        "logprobs": logprobs,
     }
 
 

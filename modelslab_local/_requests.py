@@ -43,6 +43,8 @@ class ParsedRequest:
     # ``None``: no log probabilities asked for; else how many alternatives per token (0-20).
     top_logprobs: int | None = None
     image_urls: list[tuple[int, str]] = field(default_factory=list)
+    # Choices to generate (Chat Completions only; not when streaming).
+    n: int = 1
 
 
 def require_model(body: JSON) -> str:
@@ -120,7 +122,23 @@ def parse_chat(body: JSON) -> ParsedRequest:
         include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
         top_logprobs=_top_logprobs(body),
         image_urls=images,
+        n=_choices(body, bool(stream)),
     )
+
+
+MAX_CHOICES = 8
+
+
+def _choices(body: JSON, stream: bool) -> int:
+    """``n``: how many choices to answer with (1 to :data:`MAX_CHOICES`, one when streaming)."""
+    n = body.get("n", 1)
+    if n is None:
+        return 1
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_CHOICES:
+        raise bad_request(f"n must be an integer from 1 to {MAX_CHOICES}.")
+    if n > 1 and stream:
+        raise bad_request("n > 1 is not supported when streaming.")
+    return n
 
 
 def _top_logprobs(body: JSON) -> int | None:

@@ -15,52 +15,19 @@ from collections import deque
 from typing import Any
 
 from . import _text
-from ._pattern import example_for
+from ._vocabulary import (
+    CUES,
+    DESC_WORDS,
+    FORMATS,
+    NAME_WORDS,
+    PLACE_WORDS,
+    PUNCHLINE_WORDS,
+    QUERY_WORDS,
+    SETUP_WORDS,
+    joke,
+)
 
 JSON = dict[str, Any]
-
-_PLACE_WORDS = {"location", "city", "place", "address", "country", "region", "destination"}
-_NAME_WORDS = {
-    "name",
-    "title",
-    "customer",
-    "person",
-    "company",
-    "user",
-    "author",
-    "label",
-    "artist",
-    "owner",
-    "creator",
-    "band",
-    "brand",
-    "organization",
-    "organisation",
-    "team",
-}
-_DESC_WORDS = {"description", "details", "detail", "summary", "notes", "note", "comment"}
-_SETUP_WORDS = {"setup", "question", "premise"}
-_PUNCHLINE_WORDS = {"punchline", "punch", "answer", "resolution"}
-_FORMATS = {
-    "date": "2024-01-01",
-    "date-time": "2024-01-01T00:00:00Z",
-    "time": "00:00:00",
-    "email": "user@example.com",
-    "uri": "https://example.com",
-    "url": "https://example.com",
-    "uuid": "00000000-0000-4000-8000-000000000000",
-}
-
-
-def joke(subject: str | None) -> tuple[str, str]:
-    """A deterministic two-line joke about ``subject``."""
-    thing = (subject or "computer").strip().rstrip(".!?")
-    if " " not in thing and thing.endswith("s") and not thing.endswith("ss"):
-        thing = thing[:-1]
-    return (
-        f"Why did the {thing} sit on the keyboard?",
-        f"Because the {thing} wanted to keep an eye on the mouse!",
-    )
 
 
 class SchemaFiller:
@@ -191,7 +158,7 @@ class SchemaFiller:
         if self._named(key) is not None or spoken in self._lower:
             return True
         key_words = set(_text.identifier_words(key))
-        return self._is_joke and bool(key_words & (_SETUP_WORDS | _PUNCHLINE_WORDS))
+        return self._is_joke and bool(key_words & (SETUP_WORDS | PUNCHLINE_WORDS))
 
     # ------------------------------------------------------------------ scalar values
 
@@ -238,10 +205,10 @@ class SchemaFiller:
 
     def _string(self, schema: JSON, name: str, description: str) -> str:
         fmt = schema.get("format")
-        if isinstance(fmt, str) and fmt in _FORMATS:
-            return _FORMATS[fmt]
+        if isinstance(fmt, str) and fmt in FORMATS:
+            return FORMATS[fmt]
         value = self._named(name) if name and _named_ok(name) else None
-        value = value or self._semantic(name, description)
+        value = value or self._cue(name) or self._semantic(name, description)
         if value is None and self._quotes:
             value = self._quotes.popleft()
         value = value or self._from_evidence(name, description) or self._fallback()
@@ -249,35 +216,48 @@ class SchemaFiller:
         min_len = int(schema.get("minLength", 0))
         value = value.ljust(min_len, ".") if len(value) < min_len else value
         max_len = schema.get("maxLength")
-        value = value[: int(max_len)] if isinstance(max_len, int) else value
-        pattern = schema.get("pattern")
-        if isinstance(pattern, str) and not _matches(pattern, value):
-            # The prompt's words do not fit the pattern: the pattern's own shortest example.
-            value = example_for(pattern) or value
-        return value
+        # A ``pattern`` the prompt's words do not fit is left unmet: the engine does not
+        # invent text to satisfy a regular expression (the client's validation says so).
+        return value[: int(max_len)] if isinstance(max_len, int) else value
 
     def _semantic(self, name: str, description: str) -> str | None:
         """A phrase that suits what the field is about, judged from its name and description."""
         name_words = set(_text.identifier_words(name))
         about = name_words | set(_text.words(description))
-        if self._is_joke and name_words & _SETUP_WORDS:
+        if self._is_joke and name_words & SETUP_WORDS:
             return joke(_text.topic(self.prompt))[0]
-        if self._is_joke and name_words & _PUNCHLINE_WORDS:
+        if self._is_joke and name_words & PUNCHLINE_WORDS:
             return joke(_text.topic(self.prompt))[1]
-        if name_words & _PLACE_WORDS or (not name_words and about & _PLACE_WORDS):
+        if name_words & PLACE_WORDS or (not name_words and about & PLACE_WORDS):
             return self._take_quote() or _text.place(self.prompt) or _text.capitalized(self.prompt)
-        if name_words & _NAME_WORDS:
+        if name_words & NAME_WORDS:
             return self._take_quote() or self._fresh_capitalized()
-        if name_words & _DESC_WORDS:
+        if name_words & DESC_WORDS:
             return _text.aside(self.prompt)
+        if name_words & QUERY_WORDS:
+            return _text.shorten(self.prompt.strip().rstrip("?.!"), 200) or None
+        return None
+
+    def _cue(self, name: str) -> str | None:
+        """The value a relation in the prompt gives this field (``by Adele`` for ``artist``)."""
+        words = set(_text.identifier_words(name))
+        for fields, pattern in CUES:
+            match = pattern.search(self.prompt) if words & fields else None
+            if match and match.group(1).strip() not in self._used:
+                return match.group(1).strip()
         return None
 
     def _take_quote(self) -> str | None:
         return self._quotes.popleft() if self._quotes else None
 
     def _fresh_capitalized(self) -> str | None:
-        """The first capitalized phrase no other field has used yet."""
-        fresh = [p for p in _text.capitalized_phrases(self.prompt) if p not in self._used]
+        """The first name-like phrase no other field has used yet.
+
+        Capitalized phrases inside sentences first (acronyms such as ``JSON`` are format
+        words, not names), then the subject a sentence opens with (``Alice is 30``).
+        """
+        phrases = [p for p in _text.capitalized_phrases(self.prompt) if not p.isupper()]
+        fresh = [p for p in [*phrases, *_text.subjects(self.prompt)] if p not in self._used]
         return fresh[0] if fresh else None
 
     def _from_evidence(self, name: str, description: str) -> str | None:
@@ -291,11 +271,13 @@ class SchemaFiller:
         return self._evidence[-max(ranked)[1]]
 
     def _fallback(self) -> str:
+        # A value that is in the prompt, else a plain placeholder: never a slice of the
+        # instruction passed off as a value.
         return (
             self._fresh_capitalized()
             or _text.topic(self.prompt)
-            or _text.shorten(self.prompt.strip().rstrip("?.!"), 200)
-            or "value"
+            or _short_value(self.prompt)
+            or "unknown"
         )
 
     def _listed_phrases(self) -> list[str]:
@@ -307,6 +289,12 @@ class SchemaFiller:
             return list(self._quotes)
         parts = re.split(r",\s*|\s+and\s+", match.group(1))
         return [p.strip() for p in parts if p.strip()]
+
+
+def _short_value(prompt: str) -> str | None:
+    """A prompt that is itself a value (``and Paris``, one clause of a request), else ``None``."""
+    words = re.sub(r"^(?:and|or|then|also)\s+", "", prompt.strip().strip("?.!,"), flags=re.I)
+    return words if words and len(words.split()) <= 3 else None
 
 
 def _named_ok(name: str) -> bool:
@@ -348,13 +336,6 @@ def _clip(value: float, schema: JSON, *, integer: bool) -> float:
         )
         value = round(value, 10)  # 0.1 * 3 is 0.30000000000000004
     return value
-
-
-def _matches(pattern: str, value: str) -> bool:
-    try:
-        return re.search(pattern, value) is not None
-    except re.error:
-        return True  # a pattern Python cannot read: nothing to hold the value to
 
 
 def _distinct(values: list[Any]) -> list[Any]:

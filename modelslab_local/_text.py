@@ -123,6 +123,16 @@ def capitalized_phrases(text: str) -> list[str]:
     return found
 
 
+_SUBJECT = re.compile(
+    r"(?:^|[.!?:]\s+)([A-Z][a-z]+(?:\s[A-Z][a-z]+)*)\s+(?:is|was|has|had|lives|works|likes)\b"
+)
+
+
+def subjects(text: str) -> list[str]:
+    """Capitalized names a statement opens with: ``Alice is 30 years old`` -> ``Alice``."""
+    return [m.group(1) for m in _SUBJECT.finditer(text) if m.group(1).lower() not in STOPWORDS]
+
+
 def capitalized(text: str) -> str | None:
     """The first capitalized phrase that does not start a sentence (a name, a style...)."""
     phrases = capitalized_phrases(text)

@@ -50,7 +50,7 @@ def test_demo_says_why_it_is_offline_and_what_answers(
 ) -> None:
     out = demo.stdout
     assert "why:     MODELSLAB_API_KEY is not set, so the demo runs offline" in out
-    assert "scripted, not a language model" in out
+    assert "rule-based, not a language model" in out
     assert "make local-model" in out
 
 

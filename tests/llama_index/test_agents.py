@@ -131,3 +131,31 @@ async def test_agent_workflow_falls_back_to_react(make_llm: Any) -> None:
     assert isinstance(workflow.agents[workflow.root_agent], ReActAgent)
     result, _ = await run(workflow, "What is 2 plus 3?")
     assert "5" in str(result)
+
+
+async def test_agent_workflow_hands_off_to_the_agent_that_fits(llm: Any) -> None:
+    """The rule-based engine hands off when another agent's description fits the request."""
+    saved: list[str] = []
+
+    def save_report(title: str, body: str) -> str:
+        """Save a written report with a title and body."""
+        saved.append(title)
+        return "saved"
+
+    research = FunctionAgent(
+        name="ResearchAgent",
+        description="Looks up facts such as the weather.",
+        tools=[get_weather],
+        llm=llm,
+        can_handoff_to=["WriteAgent"],
+    )
+    write = FunctionAgent(
+        name="WriteAgent", description="Writes and saves reports.", tools=[save_report], llm=llm
+    )
+    workflow = AgentWorkflow(agents=[research, write], root_agent="ResearchAgent")
+    result, events = await run(workflow, "Write and save a report titled Weather.")
+    calls = [e.tool_name for e in events if isinstance(e, ToolCallResult)]
+    assert calls == ["handoff", "save_report"]
+    assert saved == ["Weather"]  # the writer did the work, after the hand-off
+    assert "saved" in str(result)
+    assert "handling the request" not in str(result)  # the hand-off is not the answer

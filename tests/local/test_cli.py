@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import IO
 
 import httpx
@@ -96,3 +97,45 @@ def test_busy_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
         port = taken.getsockname()[1]
         assert main(["serve", "--port", str(port), "--engine", "deterministic"]) == 1
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_serve_answers_from_a_script_file(tmp_path: Path) -> None:
+    script = tmp_path / "replies.json"
+    script.write_text('[{"text": "Scripted hello"}]', encoding="utf-8")
+    command = [
+        sys.executable,
+        "-m",
+        "modelslab_local",
+        "serve",
+        "--port",
+        "0",
+        "--api-key",
+        "k-123",
+        "--script",
+        str(script),
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        try:
+            banner = _first_line(proc.stdout, BANNER_TIMEOUT)
+            assert banner, proc.stderr.read() if proc.poll() is not None else "no banner"
+            assert "scripted: 1 replies queued" in _first_line(proc.stdout, 5.0)
+            response = _post_when_ready(proc, banner.split()[3])
+            assert response.json()["choices"][0]["message"]["content"] == "Scripted hello"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            proc.stderr.close()
+            proc.stdout.close()
+
+
+def test_a_bad_script_file_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "replies.json"
+    script.write_text('[{"fault": "nope"}]', encoding="utf-8")
+    assert main(["serve", "--script", str(script)]) == 1
+    assert "Unknown fault 'nope'" in capsys.readouterr().err
