@@ -27,6 +27,7 @@ PACKAGES = [
     "langchain_modelslab",
     "llama_index_modelslab",
     "modelslab_local",
+    "modelslab_pytest",
 ]
 
 CALLS = """
@@ -42,6 +43,10 @@ settings = {"api_key": "modelslab-local", "base_url": base_url}
 print(ChatModelsLab(**settings).invoke("Count to 3.").text)
 reply = ModelsLabLLM(**settings).chat([ChatMessage(role="user", content="Count to 3.")])
 print(reply.message.content)
+# The fixture's plugin, as pytest finds it: through the wheel's entry point.
+from importlib.metadata import entry_points
+(plugin,) = [e for e in entry_points(group="pytest11") if e.name == "modelslab"]
+print(plugin.value, "site-packages" in plugin.load().__file__)
 """
 
 
@@ -136,4 +141,4 @@ def test_the_installed_wheel_serves_and_answers_through_both_adapters(
             proc.terminate()
             proc.wait(timeout=10)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.splitlines() == ["1, 2, 3", "1, 2, 3"]
+    assert done.stdout.splitlines() == ["1, 2, 3", "1, 2, 3", "modelslab_pytest True"]

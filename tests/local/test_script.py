@@ -12,7 +12,7 @@ import pytest
 
 import modelslab_transport as mt
 from modelslab_local import Reply, ScriptedEngine, load_script
-from modelslab_local.pytest_plugin import ScriptedServer
+from modelslab_pytest import ScriptedServer
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUEST: mt.ChatRequest = {"model": "any-model", "messages": [{"role": "user", "content": "Hi"}]}

@@ -46,3 +46,14 @@ def test_a_missing_extra_is_named(package: str, blocked: str, extra: str) -> Non
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("ImportError "), done.stdout
     assert f'pip install "modelslab-integrations[{extra}]"' in done.stdout
+
+
+def test_the_pytest_plugin_loads_without_the_local_extra() -> None:
+    """pytest loads every installed plugin: ours must not need the local server to load."""
+    code = BLOCK.format(package="modelslab_pytest", blocked="starlette")
+    code += "\nprint('loaded', 'modelslab_local' in sys.modules)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "loaded False"

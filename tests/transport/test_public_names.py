@@ -14,7 +14,14 @@ import pytest
 import modelslab_transport
 
 ROOT = Path(__file__).resolve().parents[2]
-CONSUMERS = ["langchain_modelslab", "llama_index_modelslab", "modelslab_local", "examples", "bench"]
+CONSUMERS = [
+    "langchain_modelslab",
+    "llama_index_modelslab",
+    "modelslab_local",
+    "modelslab_pytest",
+    "examples",
+    "bench",
+]
 
 
 def private_uses(source: str, where: str) -> list[str]:

@@ -1,6 +1,9 @@
 """The ``modelslab_script`` pytest fixture: a local ModelsLab server that says what you script.
 
-Installed with the package (a ``pytest11`` entry point), so a test only names the fixture::
+Installed with the package (a ``pytest11`` entry point), so a test only names the fixture.
+It lives outside ``modelslab_local`` so that loading the plugin never imports the local
+server: a suite installed without the ``local`` extra loads it and runs as before, and only a
+test that asks for the fixture needs the extra (the error then names it)::
 
     def test_my_agent(modelslab_script):
         modelslab_script.reply("Paris")
@@ -8,7 +11,7 @@ Installed with the package (a ``pytest11`` entry point), so a test only names th
         assert modelslab_script.requests[0]["messages"][-1]["content"] == "Capital of France?"
 
 The server runs on loopback for the one test, with the scripted engine
-(:class:`~modelslab_local.ScriptedEngine`), any model id allowed; ``MODELSLAB_BASE_URL`` and
+(``modelslab_local.ScriptedEngine``), any model id allowed; ``MODELSLAB_BASE_URL`` and
 ``MODELSLAB_API_KEY`` point at it for the test's duration. Nothing is imported until a test
 asks for the fixture, so the plugin costs nothing to a suite that does not use it (and needs
 the ``local`` extra only then).
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from ._script import ScriptedEngine
+    from modelslab_local import ScriptedEngine
 
 __all__ = ["ScriptedServer", "modelslab_script"]
 
@@ -58,8 +61,7 @@ class ScriptedServer:
 @pytest.fixture
 def modelslab_script(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedServer]:
     """A loopback ModelsLab server answering with the replies the test queues."""
-    from ._script import ScriptedEngine
-    from ._server import start_server
+    from modelslab_local import ScriptedEngine, start_server
 
     engine = ScriptedEngine()
     with start_server(engine=engine, allow_unknown_models=True) as server:
