@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -47,7 +49,12 @@ def _post_when_ready(proc: subprocess.Popen[str], base_url: str) -> httpx.Respon
             time.sleep(0.05)  # a poll interval, not a wait for readiness
 
 
-def test_serve_answers_then_stops_on_terminate() -> None:
+@contextmanager
+def serving(*options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``modelslab-local serve --port 0 --api-key k-123 *options``, its banner line once bound.
+
+    Fails the test with the server's stderr when no banner comes; stops the server after.
+    """
     command = [
         sys.executable,
         "-m",
@@ -57,8 +64,7 @@ def test_serve_answers_then_stops_on_terminate() -> None:
         "0",
         "--api-key",
         "k-123",
-        "--engine",
-        "deterministic",
+        *options,
     ]
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -71,23 +77,29 @@ def test_serve_answers_then_stops_on_terminate() -> None:
                 proc.terminate()
                 proc.wait(timeout=10)
                 pytest.fail(f"no banner; exit {proc.returncode}: {proc.stderr.read()}")
-            assert "k-123" not in banner
-            base_url = banner.split()[3]
-            assert base_url.startswith("http://127.0.0.1:")
-            assert base_url.endswith("/api/v7/llm")
-            # Then the engine, and the two lines that let the user's own code use the server.
-            rest = [_first_line(proc.stdout, 5.0) for _ in range(4)]
-            assert f"  export MODELSLAB_BASE_URL={base_url}\n" in rest
-            assert "  export MODELSLAB_API_KEY=<the key you passed>\n" in rest
-            assert not [line for line in rest if "k-123" in line]  # a given key is never echoed
-            response = _post_when_ready(proc, base_url)
-            assert response.status_code == 200
-            assert response.json()["choices"][0]["message"]["content"]
+            yield proc, banner
         finally:
             proc.terminate()
             proc.wait(timeout=10)
             proc.stderr.close()
             proc.stdout.close()
+
+
+def test_serve_answers_then_stops_on_terminate() -> None:
+    with serving("--engine", "deterministic") as (proc, banner):
+        assert proc.stdout is not None
+        assert "k-123" not in banner
+        base_url = banner.split()[3]
+        assert base_url.startswith("http://127.0.0.1:")
+        assert base_url.endswith("/api/v7/llm")
+        # Then the engine, and the two lines that let the user's own code use the server.
+        rest = [_first_line(proc.stdout, 5.0) for _ in range(4)]
+        assert f"  export MODELSLAB_BASE_URL={base_url}\n" in rest
+        assert "  export MODELSLAB_API_KEY=<the key you passed>\n" in rest
+        assert not [line for line in rest if "k-123" in line]  # a given key is never echoed
+        response = _post_when_ready(proc, base_url)
+        assert response.status_code == 200
+        assert response.json()["choices"][0]["message"]["content"]
 
 
 def test_busy_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,34 +114,11 @@ def test_busy_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
 def test_serve_answers_from_a_script_file(tmp_path: Path) -> None:
     script = tmp_path / "replies.json"
     script.write_text('[{"text": "Scripted hello"}]', encoding="utf-8")
-    command = [
-        sys.executable,
-        "-m",
-        "modelslab_local",
-        "serve",
-        "--port",
-        "0",
-        "--api-key",
-        "k-123",
-        "--script",
-        str(script),
-    ]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as proc:
+    with serving("--script", str(script)) as (proc, banner):
         assert proc.stdout is not None
-        assert proc.stderr is not None
-        try:
-            banner = _first_line(proc.stdout, BANNER_TIMEOUT)
-            assert banner, proc.stderr.read() if proc.poll() is not None else "no banner"
-            assert "scripted: 1 replies queued" in _first_line(proc.stdout, 5.0)
-            response = _post_when_ready(proc, banner.split()[3])
-            assert response.json()["choices"][0]["message"]["content"] == "Scripted hello"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-            proc.stderr.close()
-            proc.stdout.close()
+        assert "scripted: 1 replies queued" in _first_line(proc.stdout, 5.0)
+        response = _post_when_ready(proc, banner.split()[3])
+        assert response.json()["choices"][0]["message"]["content"] == "Scripted hello"
 
 
 def test_a_bad_script_file_is_a_clear_error(
