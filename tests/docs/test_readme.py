@@ -226,6 +226,18 @@ def _anchor(heading: str) -> str:
     return slug.replace(" ", "-")
 
 
+def test_no_link_breaks_on_the_package_page() -> None:
+    """The package index shows this README without the repository: a relative link to a
+    file would be broken there, so files are named as paths (in the sdist and a clone)."""
+    text = README.read_text(encoding="utf-8")
+    relative = [t for t in re.findall(r"\]\(([^)]+)\)", text) if not t.startswith(("http", "#"))]
+    assert relative == []
+    paths = re.findall(r"`((?:notebooks|docs|examples)/[\w/-]+(?:\.\w+)+)`", text)
+    assert len(paths) >= 5  # the notebooks, the two docs, the Ray example are named
+    for path in paths:
+        assert (ROOT / path).exists(), path  # a named file is in the sdist (git-tracked)
+
+
 def test_links_resolve() -> None:
     text = README.read_text(encoding="utf-8")
     anchors = {_anchor(h) for h in re.findall(r"^#+ (.+)$", text, re.M)}
