@@ -60,8 +60,18 @@ class Reply:
     fault: str | None = None
 
     def __post_init__(self) -> None:
+        # Checked when queued, so a bad reply fails the test line that wrote it rather than
+        # becoming a server error (retried by the client) at request time.
         if self.fault is not None and lookup(self.fault.split(":")[0]) is None:
             raise ValueError(f"Unknown fault {self.fault!r}; known: {', '.join(FAULTS)}.")
+        for call in self.tool_calls:
+            if len(call) != 2 or not isinstance(call[0], str) or not call[0]:
+                raise ValueError(f"A tool call is a (name, arguments) pair, got {call!r:.80}.")
+            _arguments(call[1])
+        if self.usage is not None and not (
+            len(self.usage) == 2 and all(isinstance(n, int) and n >= 0 for n in self.usage)
+        ):
+            raise ValueError(f"usage is (prompt_tokens, completion_tokens), got {self.usage!r}.")
 
     def answer(self) -> EngineAnswer:
         """This reply as the engine's answer."""
@@ -113,7 +123,7 @@ class ScriptedEngine:
     def reply(self, text: str | None = None, **fields: Any) -> ScriptedEngine:
         """Queue one answer: ``reply("Paris")``, ``reply(tool_calls=[("add", {"a": 1})])``."""
         if "tool_calls" in fields:
-            fields["tool_calls"] = tuple(tuple(c) for c in fields["tool_calls"])
+            fields["tool_calls"] = tuple(_pair(c) for c in fields["tool_calls"])
         return self.queue(Reply(text, **fields))
 
     def fail(self, fault: str) -> ScriptedEngine:
@@ -156,7 +166,12 @@ class ScriptedEngine:
 
 
 def _arguments(arguments: Any) -> str:
-    return arguments if isinstance(arguments, str) else json.dumps(arguments)
+    if isinstance(arguments, str):
+        return arguments
+    try:
+        return json.dumps(arguments)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"Tool call arguments must be JSON text or JSON data: {error}") from None
 
 
 def load_script(path: str | Path) -> ScriptedEngine:
@@ -177,15 +192,20 @@ def load_script(path: str | Path) -> ScriptedEngine:
             raise ValueError(f"{path}: entry {i} is not an object.")
         try:
             replies.append(Reply(**_reply_fields(entry)))
-        except TypeError as error:
+        except (TypeError, ValueError) as error:
             raise ValueError(f"{path}: entry {i}: {error}") from None
     return ScriptedEngine().queue(*replies)
+
+
+def _pair(call: Any) -> tuple[Any, ...]:
+    """A tool call as given, as a tuple (``Reply`` checks that it is a name-arguments pair)."""
+    return tuple(call) if isinstance(call, list | tuple) else (call,)
 
 
 def _reply_fields(entry: dict[str, Any]) -> dict[str, Any]:
     fields = dict(entry)
     if "tool_calls" in fields:
-        fields["tool_calls"] = tuple(tuple(c) for c in _pairs(fields["tool_calls"]))
+        fields["tool_calls"] = tuple(_pair(c) for c in _pairs(fields["tool_calls"]))
     if "usage" in fields and fields["usage"] is not None:
         fields["usage"] = tuple(fields["usage"])
     return fields

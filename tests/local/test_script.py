@@ -100,9 +100,18 @@ def test_the_fixture_points_the_environment_at_the_server(
     assert os.environ["MODELSLAB_API_KEY"] == modelslab_script.api_key
 
 
-def test_an_unknown_fault_is_refused_when_scripted() -> None:
-    with pytest.raises(ValueError, match="Unknown fault 'nope'"):
-        Reply(fault="nope")
+@pytest.mark.parametrize(
+    ("fields", "needle"),
+    [
+        ({"fault": "nope"}, "Unknown fault 'nope'"),
+        ({"tool_calls": (("add", {"x": object()}),)}, "JSON text or JSON data"),
+        ({"tool_calls": (("add",),)}, "a .name, arguments. pair"),
+        ({"usage": (3,)}, "prompt_tokens, completion_tokens"),
+    ],
+)
+def test_a_bad_reply_is_refused_when_queued(fields: dict[str, Any], needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        Reply(**fields)
 
 
 def test_a_script_file(tmp_path: Path) -> None:
@@ -125,6 +134,13 @@ def test_a_script_file(tmp_path: Path) -> None:
     path.write_text('{"text": "x"}', encoding="utf-8")
     with pytest.raises(ValueError, match="list of replies"):
         load_script(path)
+
+
+def test_a_careless_reply_call_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="pair"):
+        ScriptedEngine().reply(tool_calls=[5])
+    with pytest.raises(ValueError, match="pair"):
+        ScriptedEngine().reply(tool_calls=["add"])
 
 
 def test_the_scripted_engine_is_an_engine() -> None:
