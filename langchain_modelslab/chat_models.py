@@ -26,6 +26,7 @@ from modelslab_transport import (
     ModelsLabError,
     __version__,
     build_chat_request,
+    call_options,
     get_model_info,
     resolve_tool_choice,
 )
@@ -157,11 +158,7 @@ class ChatModelsLab(ConnectedChatModel):
             wire = convert_messages(messages)
             layers = (settings, passthrough, kwargs)
             request = build_chat_request(self.model, wire, *layers, ignore=TRACING)
-        options = {
-            "api_format": kwargs.get("api_format", self.api_format),
-            "timeout": kwargs.get("timeout"),
-            "deadline": kwargs.get("deadline"),
-        }
+        options = call_options(kwargs, self.api_format)
         return request, options
 
     # ------------------------------------------------------------------ generation

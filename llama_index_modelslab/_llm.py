@@ -22,13 +22,13 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 
 from modelslab_transport import (
-    CALL_OPTIONS,
     DEFAULT_MODEL,
     ApiFormat,
     ChatRequest,
     ClientCache,
     ClientOwner,
     build_chat_request,
+    call_options,
     default_max_tokens,
     get_model_info,
 )
@@ -187,11 +187,7 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], stream: bool = False
     ) -> tuple[ChatRequest, dict[str, Any]]:
         """The request, and the transport's per-call options (endpoint family, timeout)."""
-        options: dict[str, Any] = {"api_format": self.api_format}
-        # Per-call transport options (never sent), as the transport names them.
-        for name in CALL_OPTIONS - {"stream"}:
-            if kwargs.get(name) is not None:
-                options[name] = kwargs[name]
+        options = call_options(kwargs, self.api_format)
         defaults: dict[str, Any] = {
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,

@@ -32,6 +32,7 @@ __all__ = [
     "CALL_OPTIONS",
     "UnsupportedContentError",
     "build_chat_request",
+    "call_options",
     "check_capabilities",
     "has_images",
     "resolve_tool_choice",
@@ -40,6 +41,22 @@ __all__ = [
 
 CALL_OPTIONS = frozenset({"api_format", "timeout", "deadline", "stream"})
 """Per-call arguments that steer the transport (endpoint, time limits); never sent."""
+
+
+def call_options(call: Mapping[str, Any], api_format: str) -> dict[str, Any]:
+    """The transport options a call's arguments set, for ``ModelsLabClient.chat`` and friends.
+
+    Args:
+        call: The call's arguments; ``api_format``, ``timeout`` and ``deadline`` are read
+            (``None`` means not set, as in :func:`build_chat_request`).
+        api_format: The endpoint format when the call names none.
+    """
+    options: dict[str, Any] = {"api_format": api_format}
+    for name in ("api_format", "timeout", "deadline"):
+        if call.get(name) is not None:
+            options[name] = call[name]
+    return options
+
 
 _FIELDS = frozenset(ChatRequest.__required_keys__ | ChatRequest.__optional_keys__) - {
     "messages",

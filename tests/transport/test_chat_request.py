@@ -74,6 +74,12 @@ def test_merge_rules(layers: list[dict[str, Any]], expected: dict[str, Any]) -> 
     assert request == {"model": MODEL, "messages": MESSAGES, **expected}
 
 
+def test_call_options_are_what_steers_the_call() -> None:
+    call = {"api_format": "anthropic", "timeout": 3.0, "deadline": None, "temperature": 0.1}
+    assert mt.call_options(call, "openai") == {"api_format": "anthropic", "timeout": 3.0}
+    assert mt.call_options({"api_format": None}, "openai") == {"api_format": "openai"}
+
+
 def test_layers_are_not_mutated() -> None:
     settings = {"temperature": 0.5, "extra_body": {"a": 1}}
     call = {"extra_body": {"b": 2}, "unknown": 3}

@@ -84,6 +84,7 @@ SEMANTICS = {
     "RequestTimeoutError",
     "UnsupportedContentError",
     "build_chat_request",
+    "call_options",
     "check_capabilities",
     "has_images",
     "resolve_tool_choice",
