@@ -13,6 +13,7 @@ import gc
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from bench.clients import AsyncDriver, SyncDriver
@@ -23,23 +24,31 @@ Log = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Sizes:
-    """How much work one run does; ``quick()`` is the CI smoke size."""
+    """How much work one run does; ``quick()`` is the CI smoke size.
 
-    rounds: int = 15
-    invoke_calls: int = 200
-    stream_calls: int = 10
+    A sync round gives every client ``invoke_calls`` calls and ``stream_calls`` long and short
+    streams, handed out in ``slices`` turns (clients alternate every slice), so that the
+    samples of one round cover the same seconds for every client and paired differences
+    cancel the machine's drift.
+    """
+
+    rounds: int = 9
+    slices: int = 8
+    invoke_calls: int = 96
+    stream_calls: int = 8
     long_chunks: int = 220
     short_chunks: int = 20
-    async_rounds: int = 7
-    c20_batches: int = 20
-    c200_batches: int = 3
-    import_reps: int = 5
+    async_rounds: int = 5
+    c20_batches: int = 10
+    c200_batches: int = 2
+    import_reps: int = 3
     warm_up: bool = True
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
             rounds=2,
+            slices=1,
             invoke_calls=5,
             stream_calls=1,
             async_rounds=1,
@@ -61,31 +70,17 @@ def settle() -> None:
     gc.freeze()
 
 
-def _cpu_per_call(fn: Callable[[], object], calls: int) -> float:
-    gc.collect()
+def _cpu(fn: Callable[[], object], calls: int) -> float:
+    """CPU seconds of ``calls`` calls of ``fn`` (in total)."""
     start = time.process_time()
     for _ in range(calls):
         fn()
-    return (time.process_time() - start) / calls
+    return time.process_time() - start
 
 
 def _rotated(names: list[str], r: int) -> list[str]:
     k = r % len(names) if names else 0
     return names[k:] + names[:k]
-
-
-def _sync_round(drv: SyncDriver, sizes: Sizes) -> dict[str, float]:
-    long_n, short_n = sizes.long_chunks, sizes.short_chunks
-    invoke = _cpu_per_call(drv.invoke, sizes.invoke_calls)
-    long_s = _cpu_per_call(lambda: drv.stream(long_n), sizes.stream_calls)
-    short_s = _cpu_per_call(lambda: drv.stream(short_n), sizes.stream_calls)
-    # The slope between two stream lengths is the per-event cost with the per-call part
-    # (request, headers, set-up) cancelled out.
-    return {
-        "invoke": invoke,
-        "stream_call": long_s,
-        "event": (long_s - short_s) / (long_n - short_n),
-    }
 
 
 def warm_sync(drv: SyncDriver, sizes: Sizes) -> None:
@@ -101,18 +96,50 @@ def _fail(drivers: dict[str, Any], errors: dict[str, str], name: str, exc: Excep
     drivers.pop(name, None)
 
 
+def _split(total: int, parts: int) -> list[int]:
+    """``total`` as ``parts`` near-equal whole numbers (some may be 0)."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def _sync_round(
+    drivers: dict[str, SyncDriver], sizes: Sizes, r: int, errors: dict[str, str]
+) -> dict[str, dict[str, float]]:
+    """One round: every client's invoke and stream work, in alternating slices."""
+    long_n, short_n = sizes.long_chunks, sizes.short_chunks
+    spent = {name: [0.0, 0.0, 0.0] for name in drivers}  # invoke, long, short
+    calls = _split(sizes.invoke_calls, sizes.slices)
+    streams = _split(sizes.stream_calls, sizes.slices)
+    for s in range(sizes.slices):
+        gc.collect()  # young garbage of the last slice is nobody's cost in this one
+        for name in _rotated(list(drivers), r + s):
+            drv = drivers[name]
+            try:
+                spent[name][0] += _cpu(drv.invoke, calls[s])
+                spent[name][1] += _cpu(partial(drv.stream, long_n), streams[s])
+                spent[name][2] += _cpu(partial(drv.stream, short_n), streams[s])
+            except Exception as exc:
+                _fail(drivers, errors, name, exc)
+    out = {}
+    for name in drivers:
+        invoke, long_s, short_s = spent[name]
+        n = sizes.stream_calls
+        # The slope between two stream lengths is the per-event cost with the per-call part
+        # (request, headers, set-up) cancelled out.
+        out[name] = {
+            "invoke": invoke / sizes.invoke_calls,
+            "stream_call": long_s / n,
+            "event": (long_s - short_s) / n / (long_n - short_n),
+        }
+    return out
+
+
 def run_sync(
     drivers: dict[str, SyncDriver], sizes: Sizes, errors: dict[str, str], log: Log
 ) -> Samples:
     """Interleaved rounds of invoke and streams; a driver that raises is dropped and noted."""
     samples: Samples = {name: {} for name in drivers}
     for r in range(sizes.rounds):
-        for name in _rotated(list(drivers), r):
-            try:
-                round_ = _sync_round(drivers[name], sizes)
-            except Exception as exc:
-                _fail(drivers, errors, name, exc)
-                continue
+        for name, round_ in _sync_round(drivers, sizes, r, errors).items():
             for key, value in round_.items():
                 samples[name].setdefault(key, []).append(value)
         log(f"sync round {r + 1}/{sizes.rounds}")

@@ -109,7 +109,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     names = [c.name for c in CASES if not c.name.endswith(UNLIMITED)]
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="CI smoke size (small counts)")
-    p.add_argument("--rounds", type=int, help="sync rounds (default 15; quick 2)")
+    p.add_argument("--rounds", type=int, help="sync rounds (default 9; quick 2)")
     p.add_argument("--only", nargs="+", choices=names, help="clients to run (raw httpx is kept)")
     p.add_argument("--skip-imports", action="store_true", help="skip the import measurements")
     p.add_argument("--json", metavar="PATH", help="also write the raw samples as JSON")

@@ -206,21 +206,12 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
     usage = delta.get("usage") if state.stream_usage else None
     if not (text or reasoning or calls or finish or usage):
         return None
-    metadata: dict[str, Any] = {"model_provider": PROVIDER}
-    if "logprobs" in delta:  # lists in metadata concatenate when chunks are merged
-        metadata["logprobs"] = {"content": delta["logprobs"]}
-    if finish:
-        metadata["finish_reason"] = finish
-        metadata["model_name"] = state.model
-    if state.v1:
-        # Tells core the content already holds v1 blocks, so it keeps them as built.
-        metadata["output_version"] = "v1"
     chunks = _tool_call_chunks(calls) if calls else []
     # Only the fields this event has: most events are text alone, and each keyword given to
-    # the message costs validation on every chunk of a long answer.
+    # the message costs validation on every chunk of a long answer. Metadata goes into the
+    # message's own (validated, empty) dict after construction for the same reason.
     fields: dict[str, Any] = {
         "content": _v1_blocks(text, reasoning, chunks) if state.v1 else text,
-        "response_metadata": metadata,
         "id": state.id,
     }
     if reasoning:
@@ -229,7 +220,18 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
         fields["tool_call_chunks"] = chunks
     if usage:
         fields["usage_metadata"] = usage_metadata(usage)
-    return ChatGenerationChunk(message=AIMessageChunk(**fields))
+    message = AIMessageChunk(**fields)
+    metadata = message.response_metadata
+    metadata["model_provider"] = PROVIDER
+    if "logprobs" in delta:  # lists in metadata concatenate when chunks are merged
+        metadata["logprobs"] = {"content": delta["logprobs"]}
+    if finish:
+        metadata["finish_reason"] = finish
+        metadata["model_name"] = state.model
+    if state.v1:
+        # Tells core the content already holds v1 blocks, so it keeps them as built.
+        metadata["output_version"] = "v1"
+    return ChatGenerationChunk(message=message)
 
 
 def _tool_call_chunks(calls: list[ToolCallDelta]) -> list[ToolCallChunk]:

@@ -143,8 +143,9 @@ class ChatModelsLab(ConnectedChatModel):
     # ------------------------------------------------------------------ requests
 
     def _settings(self) -> dict[str, Any]:
-        values = {k: getattr(self, k) for k in MODEL_SETTINGS}
-        return {k: v for k, v in values.items() if v is not None}
+        # Read three times per call (request, tracing, identity): one pass over the fields.
+        fields = self.__dict__
+        return {k: fields[k] for k in MODEL_SETTINGS if fields[k] is not None}
 
     def _prepare(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]

@@ -134,6 +134,7 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
     model_config = ConfigDict(hide_input_in_errors=True)
 
     _clients: ClientCache = PrivateAttr()
+    _metadata: tuple[tuple[Any, ...], LLMMetadata] | None = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -153,18 +154,36 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        """What LlamaIndex needs to know about the model, from the catalog unless overridden."""
+        """What LlamaIndex needs to know about the model, from the catalog unless overridden.
+
+        Read on every call: kept while the fields it is made of and the model's catalog entry
+        stay the same (an unlisted model's window may come from the server: never kept).
+        """
+        info = get_model_info(self.model)
+        key = (
+            info,
+            self.context_window,
+            self.num_output,
+            self.max_tokens,
+            self.is_chat_model,
+            self.is_function_calling_model,
+            self.model_name,
+        )
+        kept = self._metadata
+        if kept is not None and kept[0] == key:
+            return kept[1]
         calling = self.is_function_calling_model
-        return LLMMetadata(
+        metadata = LLMMetadata(
             context_window=self.context_window or self._known_context_window(),
             num_output=self.num_output or self.max_tokens or default_max_tokens(self.model),
             is_chat_model=self.is_chat_model,
-            is_function_calling_model=calls_tools(get_model_info(self.model))
-            if calling is None
-            else calling,
+            is_function_calling_model=calls_tools(info) if calling is None else calling,
             model_name=self.model_name or self.model,
             system_role=MessageRole.SYSTEM,
         )
+        if info.known:
+            self._metadata = (key, metadata)
+        return metadata
 
     def _known_context_window(self) -> int:
         """The catalog's context window; for an id it does not list, what the server reports.

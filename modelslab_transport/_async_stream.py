@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from types import TracebackType
 
 import httpx
@@ -13,7 +13,7 @@ import httpx
 from ._call import Call
 from ._deadline import deadline_error
 from ._errors import APIError
-from ._httpx_errors import translate_httpx_errors
+from ._httpx_errors import translated_httpx_error
 from ._limit import Slot
 from ._reuse import DRAIN_GRACE, DRAIN_LIMIT, rest_is_buffered
 from ._stream import StreamParser, annotate_stream_error, first_event_seen
@@ -83,8 +83,10 @@ async def _iterate(
             return
         chunks = response.aiter_bytes()
         while not parser.done:
-            with translate_httpx_errors(before_response=False):
+            try:
                 chunk = await anext(chunks, None)
+            except httpx.HTTPError as exc:
+                raise translated_httpx_error(exc, before_response=False) from exc
             if chunk is None:
                 break
             deltas = parser.feed(chunk)
@@ -167,8 +169,9 @@ class AsyncStream(AsyncIterator[StreamDelta]):
     def __aiter__(self) -> AsyncIterator[StreamDelta]:
         return self
 
-    async def __anext__(self) -> StreamDelta:
-        return await self._iterator.__anext__()
+    def __anext__(self) -> Awaitable[StreamDelta]:
+        # The generator's own awaitable, not a coroutine wrapping it: one object less per event.
+        return self._iterator.__anext__()
 
     async def aclose(self) -> None:
         """Stop the stream, release the connection and the budget slot (safe to call twice)."""

@@ -98,6 +98,10 @@ class BaseClient:
         guard_secret(self, self._config.secret())
         # Set once the server refused ``stream_options``: later streams go without it.
         self._stream_options_refused = False
+        # Whether the httpx client is ours (set by the subclass), and its headers merged with
+        # ours per kind of call (``_build_request``).
+        self._owns_http = False
+        self._merged_headers: dict[tuple[str, bool, bool], httpx.Headers] = {}
 
     @property
     def base_url(self) -> str:
@@ -276,13 +280,25 @@ class BaseClient:
                 ).encode()
             except (TypeError, ValueError) as exc:
                 raise ConfigurationError(f"The request is not JSON-serializable: {exc}") from None
-        logger.debug("%s %s (stream=%s)", call.method, self._config.url(call.path), call.stream)
-        return http.build_request(
-            call.method,
-            self._config.url(call.path),
-            content=content,
-            headers=headers,
-            timeout=call.timeout if timeout is None else timeout,
+        url = self._config.url(call.path)
+        logger.debug("%s %s (stream=%s)", call.method, url, call.stream)
+        timeout = call.timeout if timeout is None else timeout
+        if not self._owns_http or http.cookies:
+            # A caller's client may carry its own headers, cookies, params or auth, and may
+            # change them between calls: httpx merges them per request.
+            return http.build_request(
+                call.method, url, content=content, headers=headers, timeout=timeout
+            )
+        # Our own client's headers never change, so they are merged with ours once per kind
+        # of call: httpx's per-request merge re-decodes every header each time (see bench/).
+        kind = (call.path, call.stream, call.body is not None)
+        merged = self._merged_headers.get(kind)
+        if merged is None:
+            merged = self._merged_headers[kind] = httpx.Headers(http.headers)
+            merged.update(headers)
+        extensions = {"timeout": timeout.as_dict()}
+        return httpx.Request(
+            call.method, url, content=content, headers=merged, extensions=extensions
         )
 
     # --------------------------------------------------------------- reading answers

@@ -188,8 +188,8 @@ def get_model_info(model_id: str) -> ModelInfo:
     An id the catalog does not list gets a synthesized entry with conservative defaults
     (``known=False``): a small context window and ``None`` for every capability.
     """
-    with _lock:
-        info = _registry.get(model_id)
+    # No lock to read: one dict lookup is atomic, and this runs several times per call.
+    info = _registry.get(model_id)
     if info is not None:
         return info
     return ModelInfo(

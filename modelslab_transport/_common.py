@@ -55,7 +55,7 @@ def normalize_finish_reason(reason: Any) -> str | None:
 
 def to_int(value: Any) -> int:
     """A token count from a possibly missing / null / float / string field."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if type(value) is int:  # the usual case, and not a bool (a subclass of int)
         return value
     try:
         return int(value)

@@ -7,32 +7,38 @@ from collections.abc import Iterator
 
 import httpx
 
-from ._errors import APIConnectionError, APITimeoutError, MalformedResponseError
+from ._errors import APIConnectionError, APIError, APITimeoutError, MalformedResponseError
 
-__all__ = ["translate_httpx_errors"]
+__all__ = ["translate_httpx_errors", "translated_httpx_error"]
 
 
 @contextlib.contextmanager
 def translate_httpx_errors(*, before_response: bool) -> Iterator[None]:
-    """Re-raise httpx's exceptions as ours (the one place this happens).
-
-    Messages name the host (never the path or query, which is not ours to show) and, for a
-    timeout, which limit fired and its value.
-    """
+    """Re-raise httpx's exceptions as ours, with :func:`translated_httpx_error`."""
     try:
         yield
-    except httpx.TimeoutException as exc:
-        raise APITimeoutError(
+    except httpx.HTTPError as exc:
+        raise translated_httpx_error(exc, before_response=before_response) from exc
+
+
+def translated_httpx_error(exc: httpx.HTTPError, *, before_response: bool) -> APIError:
+    """The transport's exception for one of httpx's (raise it ``from exc``).
+
+    Messages name the host (never the path or query, which is not ours to show) and, for a
+    timeout, which limit fired and its value. Stream loops call this from a plain ``try``
+    around each read: a context manager per chunk costs more than parsing the chunk.
+    """
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(
             f"Request to {_host(exc)} timed out: {_limit(exc)} ({type(exc).__name__}).",
             before_response=before_response,
-        ) from exc
-    except httpx.DecodingError as exc:
-        raise MalformedResponseError(f"Could not decode the response body: {exc}") from exc
-    except httpx.HTTPError as exc:
-        raise APIConnectionError(
-            f"Connection error with {_host(exc)} ({type(exc).__name__}): {exc}",
-            before_response=before_response,
-        ) from exc
+        )
+    if isinstance(exc, httpx.DecodingError):
+        return MalformedResponseError(f"Could not decode the response body: {exc}")
+    return APIConnectionError(
+        f"Connection error with {_host(exc)} ({type(exc).__name__}): {exc}",
+        before_response=before_response,
+    )
 
 
 _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {

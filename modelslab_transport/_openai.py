@@ -250,22 +250,31 @@ def _tool_call_deltas(raw: Any) -> list[ToolCallDelta]:
 
 
 def _choice_delta(choice: JSON, out: StreamDelta) -> str | None:
-    """Fill ``out`` from one streamed choice; return its normalized finish reason."""
+    """Fill ``out`` from one streamed choice; return its normalized finish reason.
+
+    Runs once per streamed token: absent fields are skipped with a plain ``get`` before any
+    helper is called.
+    """
     delta = choice.get("delta")
     if isinstance(delta, dict):
         content = delta.get("content")
         if content:
             out["text"] = content if isinstance(content, str) else _content_text(content) or ""
-        reasoning = _reasoning(delta)
-        if reasoning:
-            out["reasoning"] = reasoning
+        if "reasoning_content" in delta or "reasoning" in delta:
+            reasoning = _reasoning(delta)
+            if reasoning:
+                out["reasoning"] = reasoning
         calls = delta.get("tool_calls")
         if calls:
             out["tool_calls"] = _tool_call_deltas(calls)
-    logprobs = token_logprobs(choice.get("logprobs"))
-    if logprobs:
-        out["logprobs"] = logprobs
-    reason = normalize_finish_reason(choice.get("finish_reason"))
+    if choice.get("logprobs"):
+        logprobs = token_logprobs(choice["logprobs"])
+        if logprobs:
+            out["logprobs"] = logprobs
+    reason = choice.get("finish_reason")
+    if not reason:
+        return None
+    reason = normalize_finish_reason(reason)
     if reason:
         out["finish_reason"] = reason
     return reason
@@ -305,11 +314,7 @@ class OpenAIStreamState:
     def event(self, event: SSEEvent, out: list[StreamDelta]) -> None:
         """Handle one SSE event, appending deltas to ``out``."""
         data = event.data
-        if data == "[DONE]" or data.strip() == "[DONE]":
-            self.done = True
-            self._flush_usage(out)
-            return
-        if not data or data.isspace():  # an empty data line is a keep-alive, not an event
+        if data[:1] != "{" and self._not_a_chunk(data, out):
             return
         chunk = load_event_json(data)
         if event.event == "error" or is_error_payload(chunk):
@@ -332,6 +337,14 @@ class OpenAIStreamState:
                 self._flush_usage_into(delta)
         if delta:
             out.append(delta)
+
+    def _not_a_chunk(self, data: str, out: list[StreamDelta]) -> bool:
+        """Handle the end marker and keep-alives; False for anything else (parsed next)."""
+        if data.strip() == "[DONE]":
+            self.done = True
+            self._flush_usage(out)
+            return True
+        return not data or data.isspace()  # an empty data line is a keep-alive, not an event
 
     def end(self, out: list[StreamDelta]) -> None:
         """End of input: accept it if [DONE] or a finish reason was seen, else raise."""

@@ -31,6 +31,9 @@ class SSEEvent(NamedTuple):
     retry: int | None = None
 
 
+_new_event = tuple.__new__
+
+
 class SSEDecoder:
     """Feed bytes with :meth:`feed`, call :meth:`flush` at end of input."""
 
@@ -63,18 +66,8 @@ class SSEDecoder:
         text = self._decoder.decode(chunk)
         if not text:
             return []
-        if self._start:
-            self._start = False
-            if text[0] == "\ufeff":  # a leading byte-order mark is not part of the stream
-                text = text[1:]
-        if self._skip_lf:
-            self._skip_lf = False
-            if text[:1] == "\n":
-                text = text[1:]
-        if "\r" in text:
-            # A CR ending the chunk ends a line now; an LF opening the next chunk is its pair.
-            self._skip_lf = text[-1] == "\r"
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if self._start or self._skip_lf or "\r" in text:
+            text = self._normalized(text)
         # Only the new text is searched and split: a long line arriving in many small chunks
         # is kept as a list of pieces and joined once, so the work stays linear in its size.
         lines = text.split("\n")
@@ -88,8 +81,27 @@ class SSEDecoder:
         self._pending(lines.pop())
         events: list[SSEEvent] = []
         for line in lines:
-            self._line(line, events)
+            if line.startswith("data:"):  # nearly every line: handled without a call
+                self._data.append(line[6:] if line[5:6] == " " else line[5:])
+            else:
+                self._line(line, events)
         return events
+
+    def _normalized(self, text: str) -> str:
+        """``text`` with a leading BOM dropped and every line break made a line feed."""
+        if self._start:
+            self._start = False
+            if text[0] == "\ufeff":  # a leading byte-order mark is not part of the stream
+                text = text[1:]
+        if self._skip_lf:
+            self._skip_lf = False
+            if text[:1] == "\n":
+                text = text[1:]
+        if "\r" in text:
+            # A CR ending the chunk ends a line now; an LF opening the next chunk is its pair.
+            self._skip_lf = text[-1] == "\r"
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return text
 
     def flush(self) -> list[SSEEvent]:
         """End of input: return an event that lacked only its blank line (see module doc)."""
@@ -113,10 +125,14 @@ class SSEDecoder:
 
     def _line(self, line: str, events: list[SSEEvent]) -> None:
         if not line:
-            if self._data:
+            data = self._data
+            if data:
+                joined = data[0] if len(data) == 1 else "\n".join(data)
+                # tuple.__new__ directly: the named tuple's own __new__ is one more Python call
+                # per event.
                 events.append(
-                    SSEEvent(
-                        self._event or "message", "\n".join(self._data), self._last_id, self._retry
+                    _new_event(
+                        SSEEvent, (self._event or "message", joined, self._last_id, self._retry)
                     )
                 )
                 self._data = []

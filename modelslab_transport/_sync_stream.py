@@ -12,7 +12,7 @@ import httpx
 from ._call import Call
 from ._deadline import deadline_error
 from ._errors import APIError
-from ._httpx_errors import translate_httpx_errors
+from ._httpx_errors import translated_httpx_error
 from ._limit import Slot
 from ._reuse import DRAIN_GRACE, DRAIN_LIMIT, rest_is_buffered
 from ._stream import StreamParser, annotate_stream_error, first_event_seen
@@ -69,8 +69,10 @@ def _iterate(
             return
         chunks = response.iter_bytes()
         while not parser.done:
-            with translate_httpx_errors(before_response=False):
+            try:
                 chunk = next(chunks, None)
+            except httpx.HTTPError as exc:
+                raise translated_httpx_error(exc, before_response=False) from exc
             if chunk is None:
                 break
             deltas = parser.feed(chunk)

@@ -21,6 +21,7 @@ HEADERS = (
     "== Sync: client CPU per call and per streamed event",
     "== Async: client CPU per call at 20 and 200 concurrent",
     "== Import above the framework floor, and construction",
+    "== Above the framework floor",
     "== Targets (this run) ==",
 )
 CLIENTS = ("raw httpx", "openai SDK", "ChatOpenAI", "OpenAILike", "ChatModelsLab", "ModelsLabLLM")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.clients import CASES
-from bench.report import Results, table, target_table
+from bench.report import Results, floor_table, table
 
 US = 1e-6
 
@@ -28,19 +28,40 @@ def test_delta_is_unknown_when_rounds_do_not_pair() -> None:
     assert res.delta("sync", "ChatModelsLab", "invoke") is None
 
 
-@pytest.mark.parametrize(
-    ("ours_us", "verdict"), [(240.0, "+140 µs met"), (260.0, "+160 µs MISSED")]
-)
-def test_invoke_target_verdict(ours_us: float, verdict: str) -> None:
-    res = _results(raw=[100 * US], lc=[ours_us * US], peer=[800 * US])
-    line = next(ln for ln in target_table(res).splitlines() if ln.startswith("invoke"))
+def _floored(ours: list[float], peer: list[float], floor: list[float]) -> Results:
+    data = {
+        "LC floor": {"invoke": floor, "event": floor},
+        "ChatModelsLab": {"invoke": ours, "event": ours},
+        "ChatOpenAI": {"invoke": peer, "event": peer},
+    }
+    return Results(CASES, status={}, sync=data)
+
+
+def _line(res: Results, label: str) -> str:
+    return next(ln for ln in floor_table(res).splitlines() if ln.startswith(label))
+
+
+@pytest.mark.parametrize(("ours_us", "verdict"), [(520.0, "+2.0% "), (540.0, "+4.0% ")])
+def test_share_is_ours_above_floor_over_peer_above_floor(ours_us: float, verdict: str) -> None:
+    # Floor 500, peer 1500: the peer adds 1000, so 3 % is 30 µs above the floor.
+    res = _floored([ours_us * US], [1500 * US], [500 * US])
+    line = _line(res, "langchain per call")
     assert verdict in line
+    assert line.endswith("met" if ours_us == 520.0 else "MISSED")
+
+
+def test_share_pairs_rounds_before_taking_medians() -> None:
+    # The machine slows down in round 2: paired, ours stays 10 above the floor every round.
+    floor = [500 * US, 900 * US, 520 * US]
+    res = _floored([f + 10 * US for f in floor], [f + 1000 * US for f in floor], floor)
+    assert "+10.0 ±" in _line(res, "langchain per call")
+    assert "+1.0%" in _line(res, "langchain per call")
 
 
 def test_missing_client_shows_its_status_not_a_number() -> None:
-    res = _results(raw=[100 * US])
-    res.status["ModelsLabLLM"] = "not importable"
-    line = next(ln for ln in target_table(res).splitlines() if ln.startswith("invoke"))
+    res = _floored([], [1500 * US], [500 * US])
+    res.status["ChatModelsLab"] = "not importable"
+    line = _line(res, "langchain per call")
     assert "not importable" in line
     assert "met" not in line
 

@@ -16,7 +16,7 @@ from llama_index.core.types import PydanticProgramMode
 
 from llama_index_modelslab import ModelsLabLLM
 from llama_index_modelslab._tools import calls_tools
-from modelslab_transport import ConfigurationError, ModelInfo
+from modelslab_transport import ConfigurationError, ModelInfo, get_model_info, register_model
 
 
 def test_metadata_comes_from_the_catalog() -> None:
@@ -67,6 +67,23 @@ def test_is_chat_model_chooses_how_core_prompts(
     llm, api = fake(completion_body(), is_chat_model=is_chat_model, system_prompt="Be brief.")
     assert llm.predict(PromptTemplate("Hi {name}"), name="Ann") == "Hello!"
     assert api.bodies[0]["messages"] == messages
+
+
+def test_metadata_follows_changed_fields_and_catalog(restore_catalog: None) -> None:
+    # Metadata is kept between calls: a changed field or catalog entry must still show.
+    llm = ModelsLabLLM()
+    assert llm.metadata is llm.metadata  # kept, not rebuilt per call
+    llm.context_window = 8000
+    llm.max_tokens = 77
+    llm.model_name = "renamed"
+    meta = llm.metadata
+    assert (meta.context_window, meta.num_output, meta.model_name) == (8000, 77, "renamed")
+    llm.context_window = None
+    register_model(get_model_info(MODEL).replace(context_window=12_345, tools=False))
+    meta = llm.metadata
+    assert (meta.context_window, meta.is_function_calling_model) == (12_345, False)
+    llm.model = "mistralai-mixtral-8x7b-instruct"
+    assert llm.metadata.context_window == 32_768
 
 
 def test_num_output_follows_max_tokens() -> None:
