@@ -26,21 +26,20 @@ Log = Callable[[str], None]
 class Sizes:
     """How much work one run does; ``quick()`` is the CI smoke size.
 
-    A sync round gives every client ``invoke_calls`` calls and ``stream_calls`` long and short
-    streams, handed out in ``slices`` turns (clients alternate every slice), so that the
-    samples of one round cover the same seconds for every client and paired differences
-    cancel the machine's drift.
+    Rounds are many and short: in each, every client takes its turn (``invoke_calls`` calls,
+    ``stream_calls`` long and short streams; async: bursts of 20 and 200), so that the
+    samples of one round cover the same moment for every client, and differences paired per
+    round cancel the machine's drift (see ``report.py``).
     """
 
-    rounds: int = 9
-    slices: int = 8
-    invoke_calls: int = 96
-    stream_calls: int = 8
+    rounds: int = 80
+    invoke_calls: int = 16
+    stream_calls: int = 1
     long_chunks: int = 220
     short_chunks: int = 20
-    async_rounds: int = 5
-    c20_batches: int = 10
-    c200_batches: int = 2
+    async_rounds: int = 12
+    c20_batches: int = 3
+    c200_batches: int = 1
     import_reps: int = 3
     warm_up: bool = True
 
@@ -48,7 +47,6 @@ class Sizes:
     def quick(cls) -> Sizes:
         return cls(
             rounds=2,
-            slices=1,
             invoke_calls=5,
             stream_calls=1,
             async_rounds=1,
@@ -96,33 +94,22 @@ def _fail(drivers: dict[str, Any], errors: dict[str, str], name: str, exc: Excep
     drivers.pop(name, None)
 
 
-def _split(total: int, parts: int) -> list[int]:
-    """``total`` as ``parts`` near-equal whole numbers (some may be 0)."""
-    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
-
-
 def _sync_round(
     drivers: dict[str, SyncDriver], sizes: Sizes, r: int, errors: dict[str, str]
 ) -> dict[str, dict[str, float]]:
-    """One round: every client's invoke and stream work, in alternating slices."""
-    long_n, short_n = sizes.long_chunks, sizes.short_chunks
-    spent = {name: [0.0, 0.0, 0.0] for name in drivers}  # invoke, long, short
-    calls = _split(sizes.invoke_calls, sizes.slices)
-    streams = _split(sizes.stream_calls, sizes.slices)
-    for s in range(sizes.slices):
-        gc.collect()  # young garbage of the last slice is nobody's cost in this one
-        for name in _rotated(list(drivers), r + s):
-            drv = drivers[name]
-            try:
-                spent[name][0] += _cpu(drv.invoke, calls[s])
-                spent[name][1] += _cpu(partial(drv.stream, long_n), streams[s])
-                spent[name][2] += _cpu(partial(drv.stream, short_n), streams[s])
-            except Exception as exc:
-                _fail(drivers, errors, name, exc)
+    """One round: every client's turn of invoke calls and streams, in rotated order."""
+    long_n, short_n, n = sizes.long_chunks, sizes.short_chunks, sizes.stream_calls
     out = {}
-    for name in drivers:
-        invoke, long_s, short_s = spent[name]
-        n = sizes.stream_calls
+    gc.collect()  # the last round's young garbage is nobody's cost in this one
+    for name in _rotated(list(drivers), r):
+        drv = drivers[name]
+        try:
+            invoke = _cpu(drv.invoke, sizes.invoke_calls)
+            long_s = _cpu(partial(drv.stream, long_n), n)
+            short_s = _cpu(partial(drv.stream, short_n), n)
+        except Exception as exc:
+            _fail(drivers, errors, name, exc)
+            continue
         # The slope between two stream lengths is the per-event cost with the per-call part
         # (request, headers, set-up) cancelled out.
         out[name] = {
@@ -142,25 +129,40 @@ def run_sync(
         for name, round_ in _sync_round(drivers, sizes, r, errors).items():
             for key, value in round_.items():
                 samples[name].setdefault(key, []).append(value)
-        log(f"sync round {r + 1}/{sizes.rounds}")
+        if (r + 1) % 10 == 0 or r + 1 == sizes.rounds:
+            log(f"sync round {r + 1}/{sizes.rounds}")
     return {name: s for name, s in samples.items() if name in drivers}
 
 
 async def _cpu_concurrent(
     fn: Callable[[], Awaitable[object]], concurrency: int, batches: int
 ) -> tuple[float, float]:
-    gc.collect()
+    """CPU and wall seconds of ``batches`` bursts of ``concurrency`` calls (in total)."""
     start, wall = time.process_time(), time.perf_counter()
     for _ in range(batches):
         await asyncio.gather(*(fn() for _ in range(concurrency)))
-    calls = concurrency * batches
-    return (time.process_time() - start) / calls, (time.perf_counter() - wall) / calls
+    return time.process_time() - start, time.perf_counter() - wall
 
 
-async def _async_round(drv: AsyncDriver, sizes: Sizes) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for conc, batches in ((20, sizes.c20_batches), (200, sizes.c200_batches)):
-        out[f"c{conc}"], out[f"c{conc}_wall"] = await _cpu_concurrent(drv.ainvoke, conc, batches)
+async def _async_round(
+    drivers: dict[str, AsyncDriver], sizes: Sizes, r: int, errors: dict[str, str]
+) -> dict[str, dict[str, float]]:
+    """One round: every client's bursts of 20 and 200, in rotated order."""
+    out: dict[str, dict[str, float]] = {}
+    gc.collect()
+    for name in _rotated(list(drivers), r):
+        sample: dict[str, float] = {}
+        try:
+            for conc, batches in ((20, sizes.c20_batches), (200, sizes.c200_batches)):
+                cpu, wall = await _cpu_concurrent(drivers[name].ainvoke, conc, batches)
+                sample[f"c{conc}"], sample[f"c{conc}_wall"] = (
+                    cpu / (conc * batches),
+                    wall / (conc * batches),
+                )
+        except Exception as exc:
+            _fail(drivers, errors, name, exc)
+            continue
+        out[name] = sample
     return out
 
 
@@ -176,12 +178,7 @@ async def run_async(
         except Exception as exc:
             _fail(drivers, errors, name, exc)
     for r in range(sizes.async_rounds):
-        for name in _rotated(list(drivers), r):
-            try:
-                round_ = await _async_round(drivers[name], sizes)
-            except Exception as exc:
-                _fail(drivers, errors, name, exc)
-                continue
+        for name, round_ in (await _async_round(drivers, sizes, r, errors)).items():
             for key, value in round_.items():
                 samples[name].setdefault(key, []).append(value)
         log(f"async round {r + 1}/{sizes.async_rounds}")

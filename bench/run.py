@@ -109,7 +109,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     names = [c.name for c in CASES if not c.name.endswith(UNLIMITED)]
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="CI smoke size (small counts)")
-    p.add_argument("--rounds", type=int, help="sync rounds (default 9; quick 2)")
+    p.add_argument("--rounds", type=int, help="sync rounds (default 80; quick 2)")
     p.add_argument("--only", nargs="+", choices=names, help="clients to run (raw httpx is kept)")
     p.add_argument("--skip-imports", action="store_true", help="skip the import measurements")
     p.add_argument("--json", metavar="PATH", help="also write the raw samples as JSON")
@@ -121,7 +121,9 @@ def run(args: argparse.Namespace) -> Results:
     """Run every phase and return the results (nothing printed but progress on stderr)."""
     sizes = measure.Sizes.quick() if args.quick else measure.Sizes()
     if args.rounds:
-        sizes = replace(sizes, rounds=args.rounds, async_rounds=max(1, args.rounds // 2))
+        # Async rounds are longer: as many in proportion as the default sizes have.
+        share = max(1, args.rounds * sizes.async_rounds // sizes.rounds)
+        sizes = replace(sizes, rounds=args.rounds, async_rounds=share)
     wanted = set(args.only or [c.name for c in CASES]) | {"raw httpx"}
     cases = [c for c in CASES if c.name.removesuffix(UNLIMITED) in wanted]
     res = Results(cases, status={}, sizes=sizes)

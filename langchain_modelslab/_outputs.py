@@ -206,21 +206,13 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
     usage = delta.get("usage") if state.stream_usage else None
     if not (text or reasoning or calls or finish or usage):
         return None
-    chunks = _tool_call_chunks(calls) if calls else []
     # Only the fields this event has: most events are text alone, and each keyword given to
     # the message costs validation on every chunk of a long answer. Metadata goes into the
     # message's own (validated, empty) dict after construction for the same reason.
-    fields: dict[str, Any] = {
-        "content": _v1_blocks(text, reasoning, chunks) if state.v1 else text,
-        "id": state.id,
-    }
-    if reasoning:
-        fields["additional_kwargs"] = {"reasoning_content": reasoning}
-    if chunks:
-        fields["tool_call_chunks"] = chunks
-    if usage:
-        fields["usage_metadata"] = usage_metadata(usage)
-    message = AIMessageChunk(**fields)
+    if reasoning or calls or usage or state.v1:
+        message = _message(text, reasoning, calls, usage, state)
+    else:
+        message = AIMessageChunk(content=text, id=state.id)
     metadata = message.response_metadata
     metadata["model_provider"] = PROVIDER
     if "logprobs" in delta:  # lists in metadata concatenate when chunks are merged
@@ -232,6 +224,28 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
         # Tells core the content already holds v1 blocks, so it keeps them as built.
         metadata["output_version"] = "v1"
     return ChatGenerationChunk(message=message)
+
+
+def _message(
+    text: str,
+    reasoning: str | None,
+    calls: list[ToolCallDelta] | None,
+    usage: Usage | None,
+    state: StreamState,
+) -> AIMessageChunk:
+    """The message of an event with more than text (reasoning, tool calls, usage, v1)."""
+    chunks = _tool_call_chunks(calls) if calls else []
+    fields: dict[str, Any] = {
+        "content": _v1_blocks(text, reasoning, chunks) if state.v1 else text,
+        "id": state.id,
+    }
+    if reasoning:
+        fields["additional_kwargs"] = {"reasoning_content": reasoning}
+    if chunks:
+        fields["tool_call_chunks"] = chunks
+    if usage:
+        fields["usage_metadata"] = usage_metadata(usage)
+    return AIMessageChunk(**fields)
 
 
 def _tool_call_chunks(calls: list[ToolCallDelta]) -> list[ToolCallChunk]:

@@ -150,17 +150,18 @@ class ChatModelsLab(ConnectedChatModel):
     def _prepare(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> tuple[ChatRequest, dict[str, Any]]:
-        """The request, and the transport's per-call options (endpoint, timeout, deadline)."""
+        """The request, and the transport's per-call options (endpoint, timeout, deadline).
+
+        Callers run it inside their one ``translated()`` block: its errors are the dual classes.
+        """
         settings = {"stream_usage": self.stream_usage, **self._settings()}
         if stop is not None:
             kwargs = {**kwargs, "stop": stop}
         passthrough = {**self.model_kwargs, "extra_body": self.extra_body}
-        with translated():
-            wire = convert_messages(messages)
-            layers = (settings, passthrough, kwargs)
-            request = build_chat_request(self.model, wire, *layers, ignore=TRACING)
-        options = call_options(kwargs, self.api_format)
-        return request, options
+        wire = convert_messages(messages)
+        layers = (settings, passthrough, kwargs)
+        request = build_chat_request(self.model, wire, *layers, ignore=TRACING)
+        return request, call_options(kwargs, self.api_format)
 
     # ------------------------------------------------------------------ generation
 
@@ -171,8 +172,8 @@ class ChatModelsLab(ConnectedChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request, options = self._prepare(messages, stop, kwargs)
         with translated():
+            request, options = self._prepare(messages, stop, kwargs)
             completion = self._client().chat(request, **options)
         return completion_to_result(completion, model=request["model"])
 
@@ -183,8 +184,8 @@ class ChatModelsLab(ConnectedChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request, options = self._prepare(messages, stop, kwargs)
         with translated():
+            request, options = self._prepare(messages, stop, kwargs)
             client = await self._aclient()
             completion = await client.chat(request, **options)
         return completion_to_result(completion, model=request["model"])
@@ -196,9 +197,9 @@ class ChatModelsLab(ConnectedChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request, options = self._prepare(messages, stop, kwargs)
-        state = StreamState.for_request(request, v1=self.output_version == "v1")
         with translated():
+            request, options = self._prepare(messages, stop, kwargs)
+            state = StreamState.for_request(request, v1=self.output_version == "v1")
             stream = self._client().stream_chat(request, **options)
             with stream:
                 for delta in stream:
@@ -215,9 +216,9 @@ class ChatModelsLab(ConnectedChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request, options = self._prepare(messages, stop, kwargs)
-        state = StreamState.for_request(request, v1=self.output_version == "v1")
         with translated():
+            request, options = self._prepare(messages, stop, kwargs)
+            state = StreamState.for_request(request, v1=self.output_version == "v1")
             client = await self._aclient()
             stream = await client.stream_chat(request, **options)
             try:

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import httpx
 
 from ._errors import APIConnectionError, APIError, APITimeoutError, MalformedResponseError
 
-__all__ = ["translate_httpx_errors", "translated_httpx_error"]
-
-
-@contextlib.contextmanager
-def translate_httpx_errors(*, before_response: bool) -> Iterator[None]:
-    """Re-raise httpx's exceptions as ours, with :func:`translated_httpx_error`."""
-    try:
-        yield
-    except httpx.HTTPError as exc:
-        raise translated_httpx_error(exc, before_response=before_response) from exc
+__all__ = ["translated_httpx_error"]
 
 
 def translated_httpx_error(exc: httpx.HTTPError, *, before_response: bool) -> APIError:
     """The transport's exception for one of httpx's (raise it ``from exc``).
 
     Messages name the host (never the path or query, which is not ours to show) and, for a
-    timeout, which limit fired and its value. Stream loops call this from a plain ``try``
-    around each read: a context manager per chunk costs more than parsing the chunk.
+    timeout, which limit fired and its value. Callers use a plain ``try`` around each send
+    and read: a context manager per stream chunk costs more than parsing the chunk.
     """
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(

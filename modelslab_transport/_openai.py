@@ -128,17 +128,22 @@ def parse_usage(raw: Any) -> Usage | None:
         return None
     prompt = raw.get("prompt_tokens_details")
     completion = raw.get("completion_tokens_details")
-    prompt = prompt if isinstance(prompt, dict) else {}
-    completion = completion if isinstance(completion, dict) else {}
+    # Detail objects are often absent: their counts are then 0 without six conversions.
+    cache_read = cache_creation = reasoning = 0
+    if isinstance(prompt, dict):
+        cache_read = to_int(prompt.get("cached_tokens"))
+        cache_creation = to_int(
+            prompt.get("cache_write_tokens", prompt.get("cache_creation_tokens"))
+        )
+    if isinstance(completion, dict):
+        reasoning = to_int(completion.get("reasoning_tokens"))
     return make_usage(
         to_int(raw.get("prompt_tokens")),
         to_int(raw.get("completion_tokens")),
         total=to_int(raw.get("total_tokens")),
-        cache_read=to_int(prompt.get("cached_tokens")),
-        cache_creation=to_int(
-            prompt.get("cache_write_tokens", prompt.get("cache_creation_tokens"))
-        ),
-        reasoning=to_int(completion.get("reasoning_tokens")),
+        cache_read=cache_read,
+        cache_creation=cache_creation,
+        reasoning=reasoning,
     )
 
 

@@ -68,6 +68,16 @@ class SSEDecoder:
             return []
         if self._start or self._skip_lf or "\r" in text:
             text = self._normalized(text)
+        if (
+            # The usual chunk is exactly one ``data:`` line and its blank line, with nothing
+            # pending: the event is built without splitting or a call per line.
+            text[-2:] == "\n\n"
+            and text.startswith("data:")
+            and text.find("\n") == len(text) - 2
+            and not (self._buf or self._data or self._event or self._retry is not None)
+        ):
+            value = text[6:-2] if text[5:6] == " " else text[5:-2]
+            return [_new_event(SSEEvent, ("message", value, self._last_id, None))]
         # Only the new text is searched and split: a long line arriving in many small chunks
         # is kept as a list of pieces and joined once, so the work stays linear in its size.
         lines = text.split("\n")

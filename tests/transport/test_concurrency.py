@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -22,7 +23,7 @@ from modelslab_transport import (
     ModelsLabClient,
     StreamTruncatedError,
 )
-from modelslab_transport._limit import DEFAULT_MAX_CONCURRENCY, pool_limits
+from modelslab_transport._limit import DEFAULT_MAX_CONCURRENCY, Limiter, pool_limits
 
 from .conftest import BASE, KEY, REQUEST, Api, Script, chunk, completion_body, drain, sse
 
@@ -174,6 +175,49 @@ def test_threads_share_the_sync_budget(budget: int, width: int) -> None:
     assert answers == ["Hello!"] * TOTAL
     assert server.peak == width
     assert client._limiter.in_flight == 0
+
+
+def test_two_slots_freed_back_to_back_wake_two_waiting_threads() -> None:
+    limiter = Limiter(2)
+    held = [limiter.acquire(), limiter.acquire()]
+    waiters = [threading.Thread(target=lambda: limiter.acquire().release()) for _ in range(2)]
+    for t in waiters:
+        t.start()
+    deadline = time.monotonic() + 10
+    while limiter._waiting < 2 and time.monotonic() < deadline:  # both are blocked now
+        time.sleep(0.001)
+    for slot in held:  # no thread runs in between: both wake-ups must be sent
+        slot.release()
+    for t in waiters:
+        t.join(10)
+    assert not any(t.is_alive() for t in waiters), "a thread waited on a free slot"
+    assert limiter.in_flight == 0
+
+
+@pytest.mark.parametrize("budget", [1, 2, 3])
+def test_no_waiting_thread_is_forgotten_when_slots_free_up_together(budget: int) -> None:
+    # Many threads, short holds, some released back to back: a wake-up lost while two
+    # slots free at once would leave a thread waiting on a budget with room (a hang).
+    limiter = Limiter(budget)
+    peak, lock = [0], threading.Lock()
+
+    def work(i: int) -> None:
+        for j in range(200):
+            slot = limiter.acquire()
+            with lock:
+                peak[0] = max(peak[0], limiter.in_flight)
+            if (i + j) % 7 == 0:
+                threading.Event().wait(0.0001)
+            slot.release()
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads), "a thread waited on a free slot"
+    assert peak[0] == budget
+    assert limiter.in_flight == 0
 
 
 @pytest.mark.parametrize(("budget", "width"), [(1, 1), (3, 3), (5, 5), (0, TOTAL)])
