@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import _answers, _react, _text
+from . import _answers, _memory, _react, _text
 from ._engine import EngineAnswer, EngineRequest, EngineToolCall, ImageInfo
 from ._handoff import HANDOFF_TOOL, plan_handoff
 from ._schema import SchemaFiller
@@ -180,7 +180,14 @@ class DeterministicEngine:
             answer = _answers.tool_results(results)
             return f"{answer} {_answers.describe_images(images)}" if images else answer
         prompt = f"{convo.system}\n{convo.question}"
-        answer = self._respond(prompt, convo.question, request.model)
+        earlier = [
+            text_of(m.get("content"))
+            for m in request.messages[: max(convo.question_at, 0)]
+            if m.get("role") == "user"
+        ]
+        answer = _memory.recalled_fact(convo.question, earlier) or self._respond(
+            prompt, convo.question, request.model
+        )
         if images:
             return f"{_answers.describe_images(images)} {_image_remark(convo.question)}".strip()
         return answer
@@ -188,7 +195,8 @@ class DeterministicEngine:
     @staticmethod
     def _respond(prompt: str, question: str, model: str) -> str:
         return (
-            _answers.context_answer(prompt, question)
+            _memory.conversation_summary(prompt)
+            or _answers.context_answer(prompt, question)
             or _answers.standalone_question(prompt)
             or _answers.small_talk(question, model)
             or _answers.arithmetic(question)
