@@ -260,10 +260,7 @@ def floor_rows(res: Results, c: Case) -> list[list[str]]:
         above, noise = statistics.median(ours), _spread(ours)
         peer_above = statistics.median(theirs) if theirs else None
         share = above / peer_above if peer_above else None
-        sync = part == "sync"
-        verdict = (
-            ("met" if share <= SHARE_LIMIT else "MISSED") if sync and share is not None else ""
-        )
+        verdict = _verdict(share, len(ours)) if part == "sync" else ""
         rows.append(
             [
                 f"{c.family} {label}",
@@ -275,6 +272,18 @@ def floor_rows(res: Results, c: Case) -> list[list[str]]:
             ]
         )
     return rows
+
+
+# Fewer paired rounds than this (``--quick`` has 2) cannot tell a few percent from noise.
+MIN_ROUNDS_FOR_VERDICT = 20
+
+
+def _verdict(share: float | None, rounds: int) -> str:
+    if share is None:
+        return ""
+    if rounds < MIN_ROUNDS_FOR_VERDICT:
+        return "too few rounds"
+    return "met" if share <= SHARE_LIMIT else "MISSED"
 
 
 def floor_table(res: Results) -> str:

@@ -28,7 +28,9 @@ def test_delta_is_unknown_when_rounds_do_not_pair() -> None:
     assert res.delta("sync", "ChatModelsLab", "invoke") is None
 
 
-def _floored(ours: list[float], peer: list[float], floor: list[float]) -> Results:
+def _floored(ours: list[float], peer: list[float], floor: list[float], rounds: int = 20) -> Results:
+    # The same round repeated: enough paired rounds for a verdict unless ``rounds`` is small.
+    ours, peer, floor = (v * rounds if len(v) == 1 else v for v in (ours, peer, floor))
     data = {
         "LC floor": {"invoke": floor, "event": floor},
         "ChatModelsLab": {"invoke": ours, "event": ours},
@@ -48,6 +50,13 @@ def test_share_is_ours_above_floor_over_peer_above_floor(ours_us: float, verdict
     line = _line(res, "langchain per call")
     assert verdict in line
     assert line.endswith("met" if ours_us == 520.0 else "MISSED")
+
+
+def test_a_quick_run_gives_no_verdict() -> None:
+    res = _floored([520 * US], [1500 * US], [500 * US], rounds=2)
+    line = _line(res, "langchain per call")
+    assert "+2.0%" in line
+    assert line.endswith("too few rounds")
 
 
 def test_share_pairs_rounds_before_taking_medians() -> None:
