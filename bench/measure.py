@@ -94,6 +94,13 @@ def _fail(drivers: dict[str, Any], errors: dict[str, str], name: str, exc: Excep
     drivers.pop(name, None)
 
 
+def _record(samples: Samples, round_: dict[str, dict[str, float]]) -> None:
+    """Append one round's value of every measure to each client's samples."""
+    for name, values in round_.items():
+        for key, value in values.items():
+            samples[name].setdefault(key, []).append(value)
+
+
 def _sync_round(
     drivers: dict[str, SyncDriver], sizes: Sizes, r: int, errors: dict[str, str]
 ) -> dict[str, dict[str, float]]:
@@ -126,9 +133,7 @@ def run_sync(
     """Interleaved rounds of invoke and streams; a driver that raises is dropped and noted."""
     samples: Samples = {name: {} for name in drivers}
     for r in range(sizes.rounds):
-        for name, round_ in _sync_round(drivers, sizes, r, errors).items():
-            for key, value in round_.items():
-                samples[name].setdefault(key, []).append(value)
+        _record(samples, _sync_round(drivers, sizes, r, errors))
         if (r + 1) % 10 == 0 or r + 1 == sizes.rounds:
             log(f"sync round {r + 1}/{sizes.rounds}")
     return {name: s for name, s in samples.items() if name in drivers}
@@ -178,8 +183,6 @@ async def run_async(
         except Exception as exc:
             _fail(drivers, errors, name, exc)
     for r in range(sizes.async_rounds):
-        for name, round_ in (await _async_round(drivers, sizes, r, errors)).items():
-            for key, value in round_.items():
-                samples[name].setdefault(key, []).append(value)
+        _record(samples, await _async_round(drivers, sizes, r, errors))
         log(f"async round {r + 1}/{sizes.async_rounds}")
     return {name: s for name, s in samples.items() if name in drivers}

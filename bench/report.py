@@ -33,12 +33,18 @@ class Results:
         values = getattr(self, part).get(name, {}).get(key)
         return statistics.median(values) if values else None
 
-    def delta(self, part: str, name: str, key: str, base: str | None = RAW) -> float | None:
+    def paired(self, part: str, name: str, key: str, base: str | None = RAW) -> list[float]:
+        """Per-round differences ``name - base`` (empty when either is missing or unpaired)."""
         mine = getattr(self, part).get(name, {}).get(key)
         other = getattr(self, part).get(base, {}).get(key) if base else None
         if not mine or not other or len(mine) != len(other):
-            return None
-        return statistics.median(a - b for a, b in zip(mine, other, strict=True))
+            return []
+        return [a - b for a, b in zip(mine, other, strict=True)]
+
+    def delta(self, part: str, name: str, key: str, base: str | None = RAW) -> float | None:
+        """The median of :meth:`paired` (``None`` when there is nothing to pair)."""
+        diffs = self.paired(part, name, key, base)
+        return statistics.median(diffs) if diffs else None
 
     def ratio(self, part: str, name: str, other: str | None, key: str) -> float | None:
         a = self.med(part, name, key)
@@ -221,15 +227,6 @@ def target_table(res: Results) -> str:
     return table("Targets (this run)", ["target", *(c.name for c in ours)], rows)
 
 
-def paired(res: Results, part: str, name: str, base: str | None, key: str) -> list[float]:
-    """Per-round differences ``name - base`` (empty when either is missing or unpaired)."""
-    mine = getattr(res, part).get(name, {}).get(key)
-    other = getattr(res, part).get(base, {}).get(key) if base else None
-    if not mine or not other or len(mine) != len(other):
-        return []
-    return [a - b for a, b in zip(mine, other, strict=True)]
-
-
 def _spread(diffs: list[float]) -> float:
     """Half the interquartile range of paired differences: how far a typical round strays."""
     if len(diffs) < 4:
@@ -251,8 +248,8 @@ def floor_rows(res: Results, c: Case) -> list[list[str]]:
     peer = next((p for p in res.cases if p.name == c.peer), None)
     rows = []
     for part, key, label, suffix, decimals in _FLOOR_MEASURES:
-        ours = paired(res, part, c.name + suffix, c.floor, key)
-        theirs = paired(res, part, peer.name, c.floor, key) if peer else []
+        ours = res.paired(part, c.name + suffix, key, c.floor)
+        theirs = res.paired(part, peer.name, key, c.floor) if peer else []
         floor = res.med(part, c.floor, key) if c.floor else None
         if not ours or floor is None:
             rows.append([f"{c.family} {label}", res.status.get(c.name, "not measured")])

@@ -39,6 +39,7 @@ class _Conversation:
     question: str
     question_at: int
     after: list[JSON]
+    earlier: list[str]  # the user's messages before the question, as text
 
     @classmethod
     def of(cls, messages: list[JSON]) -> _Conversation:
@@ -49,7 +50,12 @@ class _Conversation:
             (i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1
         )
         question = text_of(messages[question_at].get("content")) if question_at >= 0 else ""
-        return cls(system, question, question_at, messages[question_at + 1 :])
+        earlier = [
+            text_of(m.get("content"))
+            for m in messages[: max(question_at, 0)]
+            if m.get("role") == "user"
+        ]
+        return cls(system, question, question_at, messages[question_at + 1 :], earlier)
 
     def calls_made(self) -> list[tuple[str, JSON]]:
         """``(tool name, arguments)`` of the tool calls made since the question."""
@@ -180,12 +186,7 @@ class DeterministicEngine:
             answer = _answers.tool_results(results)
             return f"{answer} {_answers.describe_images(images)}" if images else answer
         prompt = f"{convo.system}\n{convo.question}"
-        earlier = [
-            text_of(m.get("content"))
-            for m in request.messages[: max(convo.question_at, 0)]
-            if m.get("role") == "user"
-        ]
-        answer = _memory.recalled_fact(convo.question, earlier) or self._respond(
+        answer = _memory.recalled_fact(convo.question, convo.earlier) or self._respond(
             prompt, convo.question, request.model
         )
         if images:
