@@ -294,8 +294,11 @@ class BaseClient:
         kind = (call.path, call.stream, call.body is not None)
         merged = self._merged_headers.get(kind)
         if merged is None:
-            merged = self._merged_headers[kind] = httpx.Headers(http.headers)
+            # Built whole before it is published: threads racing on a new client's first
+            # calls must never read a set that lacks the key.
+            merged = httpx.Headers(http.headers)
             merged.update(headers)
+            self._merged_headers[kind] = merged
         extensions = {"timeout": timeout.as_dict()}
         return httpx.Request(
             call.method, url, content=content, headers=merged, extensions=extensions

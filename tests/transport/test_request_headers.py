@@ -146,3 +146,45 @@ async def test_a_request_body_is_the_one_built_for_it(api: MakeApi) -> None:
         await facade.chat({"model": "m-1", "messages": [{"role": "user", "content": "a" * n}]})
     bodies = [json.loads(r.content)["messages"][0]["content"] for r in facade.script.requests]
     assert bodies == ["a", "a" * 50, "aaa"]
+
+
+def test_threads_racing_on_a_new_client_all_send_the_key() -> None:
+    """The merged headers are published whole: no thread ever sees a half-built set.
+
+    The first calls of a fresh client race to build the cached headers (LangChain's ``batch``
+    runs its first calls on many threads at once). A cache entry published before the key was
+    merged into it once sent a request with no ``Authorization``. Thread switches are forced
+    every microsecond so that the window, if it exists, is hit.
+    """
+    import sys
+    import threading
+
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization"))
+        return httpx.Response(200, json=completion_body())
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(40):
+            client = ModelsLabClient(
+                KEY, base_url=BASE, transport=httpx.MockTransport(handler), max_concurrency=0
+            )
+            barrier = threading.Barrier(8)
+
+            def call(client: ModelsLabClient, barrier: threading.Barrier) -> None:
+                barrier.wait()
+                client.chat(dict(REQUEST))
+
+            threads = [threading.Thread(target=call, args=(client, barrier)) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            client.close()
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(seen) == 320
+    assert seen.count(f"Bearer {KEY}") == 320, [h for h in seen if h != f"Bearer {KEY}"][:3]
