@@ -36,7 +36,7 @@ from ._engine import (
 from ._faults import FAULT_HEADER, FAULTS, ID_HEADER, TIMES_HEADER
 from ._llama_engine import ENGINE_ENV, LlamaEngine, describe_engine, llama_available, make_engine
 from ._requests import API_PREFIX
-from ._script import Reply, ScriptedEngine, load_script
+from ._script import Reply, ScriptedEngine, ScriptError, load_script
 from ._server import LocalServer, serve, start_server
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "LlamaEngine",
     "LocalServer",
     "Reply",
+    "ScriptError",
     "ScriptedEngine",
     "create_app",
     "describe_engine",

@@ -58,6 +58,7 @@ from ._errors import (
 )
 from ._json import parse_json
 from ._lifecycle import CLIENT_SETTINGS, ClientCache, ClientOwner, without_fields
+from ._routing import RequestRoute, active_route, route_requests
 from ._types import (
     JSON,
     ApiFormat,
@@ -120,6 +121,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestRoute",
     "RequestTimeoutError",
     "RequestTooLargeError",
     "ServerStreamError",
@@ -137,6 +139,7 @@ __all__ = [
     "Usage",
     "WireToolCall",
     "__version__",
+    "active_route",
     "build_chat_request",
     "call_options",
     "check_capabilities",
@@ -149,6 +152,7 @@ __all__ = [
     "parse_json",
     "register_model",
     "resolve_tool_choice",
+    "route_requests",
     "wire_tool_call",
     "without_fields",
 ]

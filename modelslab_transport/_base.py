@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from . import _anthropic, _anthropic_request, _openai
+from . import _anthropic, _anthropic_request, _openai, _routing
 from ._bodies import is_count, is_model_list, parse_models
 from ._call import Call, compose, interpret, keeps_open
 from ._config import ClientConfig, resolve_config
@@ -102,6 +102,8 @@ class BaseClient:
         # ours per kind of call (``_build_request``).
         self._owns_http = False
         self._merged_headers: dict[tuple[str, bool, bool], httpx.Headers] = {}
+        # This client's settings under the request route installed now, if any.
+        self._routed: tuple[_routing.RequestRoute, ClientConfig] | None = None
 
     @property
     def base_url(self) -> str:
@@ -269,21 +271,23 @@ class BaseClient:
         timeout: httpx.Timeout | None = None,
     ) -> httpx.Request:
         """The httpx request for one attempt (raises ConfigurationError before any I/O)."""
-        headers = self._config.headers(
-            call.path, stream=call.stream, json_body=call.body is not None
-        )
+        # A request route (a test double's) replaces every client's base URL and key, however
+        # and whenever the client was built: see ``_routing``.
+        route = _routing._ACTIVE
+        config = self._config if route is None else self._routed_config(route)
+        headers = config.headers(call.path, stream=call.stream, json_body=call.body is not None)
         content: bytes | None = None
         if call.body is not None:
             try:
                 content = json.dumps(
-                    self._config.finish_body(call.body), ensure_ascii=False, allow_nan=False
+                    config.finish_body(call.body), ensure_ascii=False, allow_nan=False
                 ).encode()
             except (TypeError, ValueError) as exc:
                 raise ConfigurationError(f"The request is not JSON-serializable: {exc}") from None
-        url = self._config.url(call.path)
+        url = config.url(call.path)
         logger.debug("%s %s (stream=%s)", call.method, url, call.stream)
         timeout = call.timeout if timeout is None else timeout
-        if not self._owns_http or http.cookies:
+        if route is not None or not self._owns_http or http.cookies:
             # A caller's client may carry its own headers, cookies, params or auth, and may
             # change them between calls: httpx merges them per request.
             return http.build_request(
@@ -303,6 +307,17 @@ class BaseClient:
         return httpx.Request(
             call.method, url, content=content, headers=merged, extensions=extensions
         )
+
+    def _routed_config(self, route: _routing.RequestRoute) -> ClientConfig:
+        """This client's settings with the route's base URL and key (kept per route)."""
+        routed = self._routed
+        if routed is None or routed[0] is not route:
+            config = dataclasses.replace(
+                self._config, api_key=route.api_key, base_url=route.base_url
+            )
+            guard_secret(self, route.api_key.get_secret_value())
+            routed = self._routed = (route, config)
+        return routed[1]
 
     # --------------------------------------------------------------- reading answers
 

@@ -90,10 +90,12 @@ SEMANTICS = {
     "resolve_tool_choice",
     "wire_tool_call",
 }
+# The request route a test double installs (``modelslab_pytest``): every client follows it.
+ROUTING = {"RequestRoute", "active_route", "route_requests"}
 
 
 def test_all_is_exactly_the_contract_plus_wire_types() -> None:
-    assert set(modelslab_transport.__all__) == CONTRACT | EXTRA | BUDGET | SEMANTICS
+    assert set(modelslab_transport.__all__) == CONTRACT | EXTRA | BUDGET | SEMANTICS | ROUTING
     assert len(modelslab_transport.__all__) == len(set(modelslab_transport.__all__))
     for name in modelslab_transport.__all__:
         assert hasattr(modelslab_transport, name), name
