@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ._vcr import modelslab_vcr_config
+
 if TYPE_CHECKING:
     from modelslab_local import ScriptedEngine
 
-__all__ = ["ScriptedServer", "modelslab_script"]
+__all__ = ["ScriptedServer", "modelslab_script", "modelslab_vcr_config"]
 
 
 class ScriptedServer:
