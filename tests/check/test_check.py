@@ -19,7 +19,7 @@ import yaml
 from modelslab_local import start_server
 from modelslab_pytest import modelslab_vcr_config
 from modelslab_transport import ChatRequest, ConfigurationError, ModelsLabClient
-from modelslab_transport.check import CassetteReplayer, main
+from modelslab_transport.check import CassetteRecorder, CassetteReplayer, main
 
 KEY = "sk-check-RECOGNISABLE-7f3a9c"
 MODEL = "baidu-ernie-4.5-vl-28b-a3b"
@@ -100,3 +100,27 @@ def test_vcr_config_keeps_the_key_out_of_cassettes(
     text = path.read_text()
     assert KEY not in text
     assert "<MODELSLAB_API_KEY>" in text
+
+
+def test_recorder_scrubs_echoes_body_key_and_query(tmp_path: Path) -> None:
+    """A server echoing the key in its body and headers; the key in the JSON body and query."""
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"x-echo": request.headers["x-api-key"]}, content=request.content
+        )
+
+    recorder = CassetteRecorder(tmp_path, KEY, inner=httpx.MockTransport(echo))
+    recorder.start("echo")
+    with httpx.Client(transport=recorder) as client:
+        answer = client.post(
+            "https://api.test/v1/messages",
+            params={"key": KEY},
+            headers={"x-api-key": KEY, "Authorization": f"Bearer {KEY}"},
+            json={"key": KEY, "model": MODEL},
+        )
+    recorder.close()
+    assert answer.json()["key"] == KEY  # the caller sees the real answer; only the file is scrubbed
+    text = (tmp_path / "echo.yaml").read_text()
+    assert KEY not in text
+    assert text.count("<MODELSLAB_API_KEY>") == 6  # query, 2 headers, body, echoed body, header
