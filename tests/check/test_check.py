@@ -8,6 +8,7 @@ use), with the server gone.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import yaml
 from modelslab_local import start_server
 from modelslab_pytest import modelslab_vcr_config
 from modelslab_transport import ChatRequest, ConfigurationError, ModelsLabClient
-from modelslab_transport.check import CassetteRecorder, CassetteReplayer, main
+from modelslab_transport.check import CassetteRecorder, CassetteReplayer, main, run_battery
 
 KEY = "sk-check-RECOGNISABLE-7f3a9c"
 MODEL = "baidu-ernie-4.5-vl-28b-a3b"
@@ -124,3 +125,50 @@ def test_recorder_scrubs_echoes_body_key_and_query(tmp_path: Path) -> None:
     text = (tmp_path / "echo.yaml").read_text()
     assert KEY not in text
     assert text.count("<MODELSLAB_API_KEY>") == 6  # query, 2 headers, body, echoed body, header
+
+
+def _plain_api(request: httpx.Request) -> httpx.Response:
+    """An API that lists other models, never calls tools and puts errors in 200 answers."""
+    if request.headers["authorization"] != f"Bearer {KEY}":
+        return httpx.Response(200, json={"status": "error", "message": "Invalid API key"})
+    if request.url.path.endswith("/models"):
+        return httpx.Response(200, json={"data": [{"id": "Qwen/Qwen2.5-VL-72B-Instruct"}]})
+    if json.loads(request.content)["model"] != MODEL:
+        return httpx.Response(200, json={"status": "error", "message": "Model not found"})
+    message = {"role": "assistant", "content": '{"name": "Paris"}'}
+    return httpx.Response(
+        200,
+        json={
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+        },
+    )
+
+
+def test_answers_unlike_the_docs_differ_and_name_the_point() -> None:
+    transport = httpx.MockTransport(_plain_api)
+    url = "https://api.test/api/v7/llm"
+    with (
+        ModelsLabClient(KEY, base_url=url, transport=transport, max_retries=0) as client,
+        ModelsLabClient("wrong", base_url=url, transport=transport, max_retries=0) as wrong,
+    ):
+        report = run_battery(client, wrong, MODEL, ["openai"])
+    got = {p["name"]: (p["outcome"], p["contradiction"]) for p in report["probes"]}
+    assert got["models"] == ("differs", 4)
+    assert got["openai.tools_auto"] == ("differs", 6)
+    assert got["openai.tools_forced"] == ("differs", 6)
+    assert got["error.wrong_model"] == ("differs", 7)
+    assert got["error.wrong_key"] == ("differs", 7)
+    assert got["openai.chat"] == ("ok", None)
+    assert got["openai.json_mode"] == ("ok", None)
+    assert "anthropic.count_tokens" not in got
+    assert report["cost_usd"] > 0
+
+
+def test_recording_without_vcrpy_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "vcr", None)  # as if the record extra were not installed
+    monkeypatch.setenv("MODELSLAB_API_KEY", KEY)
+    assert main(["--record", str(tmp_path)]) == 2
+    assert "modelslab-integrations[record]" in capsys.readouterr().err
