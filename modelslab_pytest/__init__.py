@@ -34,10 +34,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ._vcr import modelslab_vcr_config
+
 if TYPE_CHECKING:
     from modelslab_local import ScriptedEngine
 
-__all__ = ["ScriptedServer", "describe_requests", "modelslab_script"]
+__all__ = ["ScriptedServer", "describe_requests", "modelslab_script", "modelslab_vcr_config"]
 
 _MARKER = "modelslab_script"
 _OPTIONS = ("assert_all_replies_used",)

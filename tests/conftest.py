@@ -21,7 +21,7 @@ import pytest
 def _live_skip_reason() -> str | None:
     """Why live tests cannot run here, or ``None`` when they can."""
     if not os.environ.get("MODELSLAB_API_KEY"):
-        return "MODELSLAB_API_KEY is not set"
+        return "MODELSLAB_API_KEY is not set (run: MODELSLAB_API_KEY=... pytest -m live)"
     url = os.environ.get("MODELSLAB_BASE_URL") or "https://modelslab.com/api/v7/llm"
     host = urlsplit(url).hostname or ""
     ours = host == "modelslab.com" or host.endswith(".modelslab.com")
@@ -40,6 +40,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if reason is None:
         for item in live:
             item.add_marker(pytest.mark.enable_socket)
+            # Recorded with the key scrubbed (see vcr_config): a first live run leaves cassettes.
+            item.add_marker(pytest.mark.vcr)
         return
     skip_live = pytest.mark.skip(reason=f"live test: {reason}")
     for item in live:
@@ -52,6 +54,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say how many tests against the real API were skipped, and why."""
     for line in _LIVE_SKIPPED:
         terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="module")
+def vcr_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """pytest-recording's configuration for live tests: the key scrubbed from every cassette.
+
+    A live run records what it does not have yet (``once``; ``--record-mode`` overrides), in
+    ``cassettes/<module>/`` beside the test file.
+    """
+    from modelslab_pytest import modelslab_vcr_config
+
+    mode = request.config.getoption("--record-mode", default=None) or "none"
+    return {**modelslab_vcr_config(), "record_mode": "once" if mode == "none" else mode}
 
 
 @pytest.fixture

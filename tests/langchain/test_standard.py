@@ -20,6 +20,7 @@ from langchain_tests.unit_tests import ChatModelUnitTests
 from lc_helpers import FullFeatureSuite
 
 from langchain_modelslab import ChatModelsLab
+from modelslab_pytest import modelslab_vcr_config
 
 # The only files the standard tests download; each is served by the local server instead.
 OFFLINE_ASSETS = {
@@ -32,11 +33,14 @@ OFFLINE_ASSETS = {
 def vcr_config() -> dict[str, Any]:
     """Cassettes for ``test_stream_time``, recorded once from the local server.
 
-    They are matched by method and path: the server's port changes from run to run. Key
-    headers are replaced by ``PLACEHOLDER`` (the key is never put in the body by default).
+    They are matched by method and path: the server's port changes from run to run. The key
+    is scrubbed as ``modelslab_vcr_config`` does (headers, body ``key``, query, echoes).
     """
+    base, scrubber = base_vcr_config(), modelslab_vcr_config()
     return {
-        **base_vcr_config(),
+        **base,
+        **scrubber,
+        "filter_headers": [*base["filter_headers"], *scrubber["filter_headers"]],
         "match_on": ["method", "path"],
         "cassette_library_dir": str(Path(__file__).parent / "cassettes"),
     }
