@@ -59,6 +59,10 @@ MODELS_FALLBACK_PATH = "/models"
 
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
+# The longest any duration setting means (a year). Sockets refuse a timeout past what the
+# platform's ``time_t`` holds (``timeout=1e10`` raised ``OverflowError``); "a very long time"
+# is what such a value asks for, so it is capped, not refused.
+MAX_SECONDS = 365 * 24 * 3600.0
 # The longest a model object waits, once, to learn an unknown model's context length.
 DISCOVERY_DEADLINE = 5.0
 
