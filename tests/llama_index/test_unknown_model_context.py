@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from llama_index_modelslab import ModelsLabLLM
 from modelslab_transport._constants import UNKNOWN_CONTEXT_WINDOW
@@ -73,4 +74,18 @@ def test_catalog_models_and_explicit_settings_never_ask() -> None:
     assert known.metadata.context_window > 4096
     assert explicit.metadata.context_window == 1234
     assert seen == []
+    http.close()
+
+
+@pytest.mark.parametrize(
+    ("reported", "window"),
+    [(1, UNKNOWN_CONTEXT_WINDOW), (255, UNKNOWN_CONTEXT_WINDOW), (256, 256), (10**12, 4096)],
+)
+def test_an_absurd_reported_context_length_is_ignored(reported: int, window: int) -> None:
+    """``context_length: 1`` would make every RAG query fail in LlamaIndex's prompt helper."""
+    http = _server([{"id": "my-org/tiny-model", "context_length": reported}], [])
+    llm = ModelsLabLLM(
+        model="my-org/tiny-model", api_key="k", base_url="https://a.test/v1", http_client=http
+    )
+    assert llm.metadata.context_window == window
     http.close()
