@@ -281,6 +281,10 @@ class ModelsLabClient(BaseClient):
             reported = self._reported_contexts = contexts_by_id(entries)
         return reported.get(model)
 
+    def known_context_window(self, model: str) -> int | None:
+        """What :meth:`reported_context_window` learnt for ``model``, without asking (no I/O)."""
+        return (self._reported_contexts or {}).get(model)
+
     def close(self) -> None:
         """Close the HTTP client if this object created it."""
         if self._owns_http:
