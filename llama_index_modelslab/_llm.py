@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -194,7 +195,11 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         """
         if get_model_info(self.model).known:
             return catalog_context_window(self.model)
-        reported = self._client().reported_context_window(self.model)
+        client = self._client()
+        if _in_event_loop():  # a read from async code must not block the loop on a request
+            reported = client.known_context_window(self.model)
+        else:
+            reported = client.reported_context_window(self.model)
         return reported or catalog_context_window(self.model)
 
     def _json_mode_available(self) -> bool:
@@ -364,3 +369,12 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
             The cost, or ``None`` when the usage or the model's prices are unknown.
         """
         return response_cost(self.model, response)
+
+
+def _in_event_loop() -> bool:
+    """Whether this thread is running an event loop (the caller is async code)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

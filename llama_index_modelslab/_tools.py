@@ -10,6 +10,8 @@ from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageR
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
+from modelslab_transport import parse_json
+
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
@@ -99,11 +101,25 @@ def _as_dict(arguments: Any) -> dict[str, Any]:
         return arguments
     if not isinstance(arguments, str) or not arguments.strip():
         return {}
-    try:
-        value = parse_partial_json(arguments)
-    except (ValueError, TypeError, json.JSONDecodeError):
+    try:  # the transport's one JSON boundary first: it refuses deep nesting and infinities
+        value = parse_json(arguments, strict=False)
+    except json.JSONDecodeError:  # not complete JSON: perhaps arguments cut short
+        value = _partial(arguments)
+    except ValueError:  # complete but refused (too deep, a number out of range)
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _partial(arguments: str) -> Any:
+    """Arguments cut short (a stream read midway), completed as LlamaIndex's own LLMs do.
+
+    ``parse_partial_json`` recurses once per nesting level, so arguments nested thousands
+    deep raise ``RecursionError`` there: unreadable arguments, like any other (``{}``).
+    """
+    try:
+        return parse_partial_json(arguments)
+    except (ValueError, TypeError, RecursionError):
+        return None
 
 
 def force_single_tool_call(response: ChatResponse) -> ChatResponse:

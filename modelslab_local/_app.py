@@ -53,8 +53,29 @@ class _Settings:
 # --------------------------------------------------------------------------- request checks
 
 
+# Larger than any request a chat needs (ModelsLab takes images by URL or as base64 of a few
+# MiB); without a limit anyone reaching the port, key or not, makes the server hold any size.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+def _too_large() -> ApiError:
+    return ApiError(  # closing the connection stops the rest of the body from being read
+        413,
+        f"Request body is larger than {MAX_BODY_BYTES} bytes.",
+        code="body_too_large",
+        headers={"Connection": "close"},
+    )
+
+
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()  # refused before reading a byte of it
+    raw = bytearray()
+    async for piece in request.stream():  # a chunked body says no size: counted as it comes
+        raw += piece
+        if len(raw) > MAX_BODY_BYTES:
+            raise _too_large()
     try:
         return check_json(json.loads(raw or b"null"))
     except ValueError:
@@ -84,8 +105,9 @@ async def _authorized_body(settings: _Settings, request: Request) -> dict[str, A
     """The JSON body of an authorized request (a keyless request is a 401 even if malformed)."""
     try:
         body = await _body(request)
-    except ApiError:
-        _authorize(settings, request, None)  # as ModelsLab: who you are is checked first
+    except ApiError as error:
+        if error.status != 413:  # a body too large to read is refused as such, key or not
+            _authorize(settings, request, None)  # as ModelsLab: who you are is checked first
         raise
     _authorize(settings, request, body)
     return body

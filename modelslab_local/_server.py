@@ -14,6 +14,7 @@ from ._app import create_app, default_api_key
 from ._deterministic import DeterministicEngine
 from ._engine import Engine
 from ._llama_engine import make_engine
+from ._protocol import REQUEST_TIMEOUT, guarded_protocol
 from ._requests import API_PREFIX
 
 STARTUP_TIMEOUT = 10.0
@@ -118,6 +119,7 @@ def _config(
     engine: Engine,
     allow_unknown_models: bool,
     log_level: str,
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> uvicorn.Config:
     app = create_app(api_key, engine, allow_unknown_models=allow_unknown_models)
     return uvicorn.Config(
@@ -127,7 +129,7 @@ def _config(
         log_level=log_level,
         access_log=False,
         lifespan="off",
-        http="h11",
+        http=guarded_protocol(request_timeout),
         timeout_graceful_shutdown=1,
     )
 
@@ -140,6 +142,7 @@ def start_server(
     *,
     allow_unknown_models: bool = False,
     log_level: str = "warning",
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> LocalServer:
     """Start the server in a daemon thread and return once it accepts connections.
 
@@ -165,6 +168,9 @@ def start_server(
             deterministic engine by default, so tests get the same answer every time.
         allow_unknown_models: Serve model ids the catalog does not list instead of a 404.
         log_level: uvicorn's log level.
+        request_timeout: Seconds a client has to send each request whole (head and body)
+            once its connection is open or its previous answer ended; a connection that
+            takes longer is closed, so slow senders cannot hold connections forever.
 
     Returns:
         The running :class:`LocalServer`.
@@ -172,7 +178,7 @@ def start_server(
     key = api_key or default_api_key()
     chosen = resolve_engine(engine)
     sock = _bind(host, port)
-    config = _config(host, port, key, chosen, allow_unknown_models, log_level)
+    config = _config(host, port, key, chosen, allow_unknown_models, log_level, request_timeout)
     handle = LocalServer(uvicorn.Server(config), sock, key, chosen)
     handle._start()
     return handle
@@ -203,6 +209,7 @@ def serve(
     allow_unknown_models: bool = False,
     log_level: str = "info",
     on_ready: Callable[[str], None] | None = None,
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> None:
     """Serve in the foreground until interrupted (what ``modelslab-local serve`` runs).
 
@@ -215,6 +222,8 @@ def serve(
         allow_unknown_models: Serve model ids the catalog does not list instead of a 404.
         log_level: uvicorn's log level.
         on_ready: Called with the API base URL once the port is bound.
+        request_timeout: Seconds a client has to send each request whole (see
+            :func:`start_server`).
     """
     key = api_key or default_api_key()
     chosen = resolve_engine(engine)
@@ -223,7 +232,9 @@ def serve(
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     if on_ready is not None:
         on_ready(f"http://{shown}:{bound_port}{API_PREFIX}")
-    config = _config(host, bound_port, key, chosen, allow_unknown_models, log_level)
+    config = _config(
+        host, bound_port, key, chosen, allow_unknown_models, log_level, request_timeout
+    )
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

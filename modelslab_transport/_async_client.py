@@ -17,6 +17,7 @@ from ._async_stream import AsyncStream, read_body
 from ._base import BaseClient
 from ._call import Call
 from ._constants import MODELS_FALLBACK_PATH
+from ._deadline import no_slot_error, slot_wait
 from ._errors import APIError, ConfigurationError, NotFoundError
 from ._httpx_errors import translated_httpx_error
 from ._limit import AsyncLimiter, Slot, pool_limits
@@ -116,7 +117,9 @@ class AsyncModelsLabClient(BaseClient):
     ) -> tuple[httpx.Response, bytes, Slot | None]:
         """Send once; an event stream is returned open (no body yet) with the slot it holds."""
         request = self._build_request(self._http, call, self._attempt_timeout(call, until))
-        slot = await self._limiter.acquire()
+        slot = await self._limiter.acquire(slot_wait(call, until))
+        if slot is None:
+            raise no_slot_error(call, until, self._limiter.limit)
         try:
             # Plain ``try`` blocks, not a context manager: two per call are measurable next
             # to a raw httpx call (see bench/).

@@ -15,7 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._constants import UNKNOWN_CONTEXT_WINDOW, UNKNOWN_MAX_OUTPUT
+from ._constants import (
+    MAX_REPORTED_CONTEXT,
+    MIN_REPORTED_CONTEXT,
+    UNKNOWN_CONTEXT_WINDOW,
+    UNKNOWN_MAX_OUTPUT,
+)
 from ._types import Usage
 
 
@@ -204,14 +209,20 @@ def reported_context(entry: Mapping[str, Any]) -> int | None:
     """The context length a ``/v1/models`` entry reports, if it reports one.
 
     Servers name it differently: ``context_length`` (OpenRouter and others),
-    ``context_window``, ``max_model_len`` (vLLM), ``meta.n_ctx_train`` (llama.cpp).
+    ``context_window``, ``max_model_len`` (vLLM), ``meta.n_ctx_train`` (llama.cpp). A value
+    outside ``MIN_REPORTED_CONTEXT``..``MAX_REPORTED_CONTEXT`` is not a real window (a typo, a
+    placeholder) and counts as not reported.
     """
     meta = entry.get("meta")
     candidates = [entry.get(k) for k in ("context_length", "context_window", "max_model_len")]
     if isinstance(meta, Mapping):
         candidates.append(meta.get("n_ctx_train"))
     for value in candidates:
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and MIN_REPORTED_CONTEXT <= value <= MAX_REPORTED_CONTEXT
+        ):
             return value
     return None
 

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from ._base import BaseClient
 from ._call import Call, contexts_by_id
 from ._constants import DISCOVERY_DEADLINE, MODELS_FALLBACK_PATH
+from ._deadline import no_slot_error, slot_wait
 from ._errors import APIError, ConfigurationError, ModelsLabError, NotFoundError
 from ._httpx_errors import translated_httpx_error
 from ._limit import Limiter, Slot, pool_limits
@@ -126,7 +127,9 @@ class ModelsLabClient(BaseClient):
     ) -> tuple[httpx.Response, bytes, Slot | None]:
         """Send once; an event stream is returned open (no body yet) with the slot it holds."""
         request = self._build_request(self._http, call, self._attempt_timeout(call, until))
-        slot = self._limiter.acquire()
+        slot = self._limiter.acquire(slot_wait(call, until))
+        if slot is None:
+            raise no_slot_error(call, until, self._limiter.limit)
         try:
             # Plain ``try`` blocks, not a context manager: two per call are measurable next
             # to a raw httpx call (see bench/).
@@ -277,6 +280,10 @@ class ModelsLabClient(BaseClient):
                 entries = []
             reported = self._reported_contexts = contexts_by_id(entries)
         return reported.get(model)
+
+    def known_context_window(self, model: str) -> int | None:
+        """What :meth:`reported_context_window` learnt for ``model``, without asking (no I/O)."""
+        return (self._reported_contexts or {}).get(model)
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""

@@ -25,9 +25,12 @@ __all__ = [
     "INITIAL_RETRY_DELAY",
     "MAX_DEPTH",
     "MAX_LINE_CHARS",
+    "MAX_REPORTED_CONTEXT",
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
+    "MAX_SECONDS",
     "MESSAGES_PATH",
+    "MIN_REPORTED_CONTEXT",
     "MODELS_FALLBACK_PATH",
     "MODELS_PATH",
     "POOL_CONNECTIONS",
@@ -59,6 +62,10 @@ MODELS_FALLBACK_PATH = "/models"
 
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
+# The longest any duration setting means (a year). Sockets refuse a timeout past what the
+# platform's ``time_t`` holds (``timeout=1e10`` raised ``OverflowError``); "a very long time"
+# is what such a value asks for, so it is capped, not refused.
+MAX_SECONDS = 365 * 24 * 3600.0
 # The longest a model object waits, once, to learn an unknown model's context length.
 DISCOVERY_DEADLINE = 5.0
 
@@ -101,6 +108,11 @@ MAX_DEPTH = 100
 # a listed model whose window is not known: small enough for the small models local servers
 # run (llama.cpp's default context), and an explicit max_tokens like the API's own default.
 UNKNOWN_CONTEXT_WINDOW = 4096
+# A context length a server reports outside these bounds is ignored (the default above is used):
+# ``context_length: 1`` made every RAG query fail in LlamaIndex's prompt helper, and no model
+# has a window of a billion tokens.
+MIN_REPORTED_CONTEXT = 256
+MAX_REPORTED_CONTEXT = 100_000_000
 UNKNOWN_MAX_OUTPUT = 1000
 
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable
 
 import httpx
@@ -147,14 +148,22 @@ class Limiter:
         """Slots held right now."""
         return self._in_flight
 
-    def acquire(self) -> Slot:
-        """Wait for a free slot and hold it."""
+    def acquire(self, wait: float | None = None) -> Slot | None:
+        """Wait for a free slot and hold it; ``None`` if none came free within ``wait`` s.
+
+        A slot held by a stream nobody reads would otherwise make every later call wait
+        forever: the wait is bounded by the call's deadline (or its read timeout).
+        """
         with self._free:
-            if self.limit:
+            if self.limit and self._in_flight >= self.limit:
+                until = None if wait is None else time.monotonic() + wait
                 while self._in_flight >= self.limit:
+                    left = None if until is None else until - time.monotonic()
+                    if left is not None and left <= 0:
+                        return None
                     self._waiting += 1
                     try:
-                        self._free.wait()
+                        self._free.wait(left)
                     finally:
                         self._waiting -= 1
             self._in_flight += 1
@@ -185,15 +194,20 @@ class AsyncLimiter:
         """Slots held right now (on the current loop)."""
         return self._in_flight
 
-    async def acquire(self) -> Slot:
-        """Wait for a free slot and hold it."""
+    async def acquire(self, wait: float | None = None) -> Slot | None:
+        """Wait for a free slot and hold it; ``None`` if none came free within ``wait`` s."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._loop, self._in_flight = loop, 0
             self._semaphore = asyncio.Semaphore(self.limit) if self.limit else None
         semaphore = self._semaphore
-        if semaphore is not None:
-            await semaphore.acquire()
+        if semaphore is not None and semaphore.locked():
+            try:
+                await asyncio.wait_for(semaphore.acquire(), wait)
+            except asyncio.TimeoutError:
+                return None
+        elif semaphore is not None:
+            await semaphore.acquire()  # free: taken at once, without wait_for's extra task
         self._in_flight += 1
         return Slot(lambda: self._release(loop, semaphore), loop)
 

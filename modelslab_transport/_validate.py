@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._constants import MAX_SECONDS
 from ._errors import ConfigurationError
 
 __all__ = [
@@ -62,14 +63,18 @@ def _is_number(value: Any) -> bool:
 
 
 def check_seconds(name: str, value: Any, default: float | None) -> float | None:
-    """A duration setting: ``None`` (the default), else a finite number above zero."""
+    """A duration setting: ``None`` (the default), else a finite number above zero.
+
+    Values above :data:`MAX_SECONDS` (a year) are taken as a year: a socket cannot wait
+    longer than its platform's clock type holds, and would raise ``OverflowError``.
+    """
     if value is None:
         return default
     if not _is_number(value) or not math.isfinite(value) or value <= 0:
         raise ConfigurationError(
             f"{name} must be a finite number of seconds above 0, got {value!r}."
         )
-    return float(value)
+    return min(float(value), MAX_SECONDS)
 
 
 def check_deadline(value: Any) -> float | None:

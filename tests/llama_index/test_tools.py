@@ -103,6 +103,11 @@ def response_with(*blocks: Any, **kwargs: Any) -> ChatResponse:
         ("", {}),
         ("}}garbage", {}),
         ("[1, 2]", {}),
+        ('{"a": 1e999}', {}),
+        # Nested 5,000 deep, whole or cut short: unreadable, never a RecursionError.
+        ('{"a": ' + "[" * 5000 + "]" * 5000 + "}", {}),
+        ('{"a": 1, "b": ' + "[" * 5000, {}),
+        ('{"a": ' + "[" * 150 + "]" * 150 + "}", {}),  # deeper than any answer is
     ],
 )
 def test_tool_selections_tolerate_partial_json(kwargs_value: Any, expected: Any) -> None:

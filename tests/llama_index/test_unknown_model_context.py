@@ -3,9 +3,11 @@ reports in ``/v1/models`` (asked once), else a conservative default."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
+import pytest
 
 from llama_index_modelslab import ModelsLabLLM
 from modelslab_transport._constants import UNKNOWN_CONTEXT_WINDOW
@@ -73,4 +75,34 @@ def test_catalog_models_and_explicit_settings_never_ask() -> None:
     assert known.metadata.context_window > 4096
     assert explicit.metadata.context_window == 1234
     assert seen == []
+    http.close()
+
+
+@pytest.mark.parametrize(
+    ("reported", "window"),
+    [(1, UNKNOWN_CONTEXT_WINDOW), (255, UNKNOWN_CONTEXT_WINDOW), (256, 256), (10**12, 4096)],
+)
+def test_an_absurd_reported_context_length_is_ignored(reported: int, window: int) -> None:
+    """``context_length: 1`` would make every RAG query fail in LlamaIndex's prompt helper."""
+    http = _server([{"id": "my-org/tiny-model", "context_length": reported}], [])
+    llm = ModelsLabLLM(
+        model="my-org/tiny-model", api_key="k", base_url="https://a.test/v1", http_client=http
+    )
+    assert llm.metadata.context_window == window
+    http.close()
+
+
+async def test_a_metadata_read_from_async_code_sends_nothing() -> None:
+    """Async code never blocks its event loop on the lookup: it gets what is known already."""
+    seen: list[str] = []
+    http = _server([{"id": "my-org/tiny-model", "context_length": 2048}], seen)
+    llm = ModelsLabLLM(
+        model="my-org/tiny-model", api_key="k", base_url="https://a.test/v1", http_client=http
+    )
+    assert llm.metadata.context_window == UNKNOWN_CONTEXT_WINDOW
+    assert seen == []
+    # A read outside the loop (here a worker thread, as sync code) asks; async reads then know.
+    assert (await asyncio.to_thread(lambda: llm.metadata.context_window)) == 2048
+    assert llm.metadata.context_window == 2048
+    assert seen == ["/v1/v1/models"]
     http.close()

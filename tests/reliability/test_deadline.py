@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from modelslab_local import LocalServer
 from modelslab_transport import (
     APITimeoutError,
     AsyncModelsLabClient,
@@ -200,3 +201,38 @@ def test_a_bad_deadline_is_a_configuration_error_naming_it(bad: Any) -> None:
     client = ModelsLabClient("k", transport=httpx.MockTransport(_always_429))
     with client, pytest.raises(ConfigurationError, match="deadline"):
         client.chat(REQUEST, deadline=bad)
+
+
+HUGE = 1e10  # past what a socket's timeout can hold (OverflowError from the platform's time_t)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_huge_timeout_means_a_long_wait_in_every_framework_and_mode(
+    server: LocalServer, framework: str, mode: str
+) -> None:
+    model: Any = make_model(
+        framework,
+        None,
+        None,
+        api_key=server.api_key,
+        base_url=server.base_url,  # type: ignore[arg-type]
+        timeout=HUGE,
+        connect_timeout=HUGE,
+        deadline=HUGE,
+    )
+    assert await ask(model, mode, "What is 2 + 3?")
+    if hasattr(model, "aclose"):
+        await model.aclose()
+
+
+async def test_a_huge_per_call_timeout_means_a_long_wait_in_the_raw_clients(
+    server: LocalServer,
+) -> None:
+    settings: Any = {"timeout": HUGE, "connect_timeout": HUGE, "deadline": HUGE}
+    with ModelsLabClient(server.api_key, base_url=server.base_url, **settings) as client:
+        assert client.chat(REQUEST, timeout=HUGE, deadline=HUGE)["choices"]
+        assert list(client.stream_chat(REQUEST, timeout=HUGE))
+    async with AsyncModelsLabClient(server.api_key, base_url=server.base_url, **settings) as ac:
+        assert (await ac.chat(REQUEST, timeout=HUGE, deadline=HUGE))["choices"]
+        assert [d async for d in await ac.stream_chat(REQUEST, timeout=HUGE)]

@@ -16,6 +16,7 @@ import pytest
 
 from modelslab_transport import (
     APIConnectionError,
+    APITimeoutError,
     AsyncModelsLabClient,
     AuthenticationError,
     ConfigurationError,
@@ -386,3 +387,20 @@ async def test_abandoned_async_stream_gives_its_slot_back(started: bool) -> None
         script.replies = [ok()]
         answer = await asyncio.wait_for(client.chat(REQUEST), WAIT)
         assert answer["text"] == "Hello!"
+
+
+@pytest.mark.parametrize("bound", [{"deadline": 0.5}, {"timeout": 0.5}])
+async def test_a_call_waits_for_a_slot_no_longer_than_its_deadline(
+    api: MakeApi, bound: dict[str, float]
+) -> None:
+    """A slot held by a stream nobody reads: the next call gives up at its deadline (or, with
+    none, its read timeout), not when the stream is closed."""
+    facade = api(events(STREAM), ok(), max_concurrency=1, **bound)
+    stream = await facade.open_stream()  # holds the only slot and is never read
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError, match="max_concurrency=1 slots"):
+        await facade.chat()
+    assert 0.4 < time.monotonic() - started < 3
+    assert facade.client._limiter.in_flight == 1  # the failed call took no slot
+    assert "".join(d.get("text", "") for d in await drain(stream)) == "Hello"
+    assert facade.client._limiter.in_flight == 0
