@@ -80,7 +80,12 @@ def _tool_input(arguments: str) -> JSON:
 def _assistant_blocks(message: ChatMessage, where: str) -> list[JSON]:
     blocks: list[JSON] = []
     if message.get("reasoning_content"):
-        blocks.append({"type": "thinking", "thinking": message["reasoning_content"]})
+        thinking: JSON = {"type": "thinking", "thinking": message["reasoning_content"]}
+        if message.get("thinking_signature"):  # the server checks it: sent back unchanged
+            thinking["signature"] = message["thinking_signature"]
+        blocks.append(thinking)
+    for data in message.get("redacted_thinking") or []:
+        blocks.append({"type": "redacted_thinking", "data": data})
     blocks.extend(_blocks(message.get("content"), where))
     for call in message.get("tool_calls") or []:
         fn = call.get("function") or {}

@@ -92,6 +92,7 @@ def text_tool_results(messages: list[ChatMessage]) -> list[ChatMessage]:
     the run of tool messages it belongs to as one user message, so the model still sees them.
     (The Messages endpoint takes images inside ``tool_result`` blocks and needs none of this.)
     """
+    messages = _without_thinking_marks(messages)
     if not any(m.get("role") == "tool" and isinstance(m.get("content"), list) for m in messages):
         return list(messages)
     out: list[ChatMessage] = []
@@ -110,6 +111,21 @@ def text_tool_results(messages: list[ChatMessage]) -> list[ChatMessage]:
     if images:
         out.append(_images_message(images))
     return out
+
+
+def _without_thinking_marks(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """The messages without the Messages-only thinking signature and redacted blocks.
+
+    Chat Completions has no field for them: they stay in the history (for a later call on
+    the Messages format) but are not sent here.
+    """
+    if not any("thinking_signature" in m or "redacted_thinking" in m for m in messages):
+        return messages
+    drop = ("thinking_signature", "redacted_thinking")
+    return [
+        {k: v for k, v in m.items() if k not in drop}  # type: ignore[misc]
+        for m in messages
+    ]
 
 
 def _images_message(images: list[ContentPart]) -> ChatMessage:
