@@ -134,10 +134,9 @@ def _generation(
     choice: Choice, response_id: str | None, name: str, usage: Usage | None
 ) -> ChatGeneration:
     tool_calls, invalid = parse_tool_calls(choice["tool_calls"])
-    reasoning = choice["reasoning"]
     message = AIMessage(
         content=choice["text"] or "",
-        additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+        additional_kwargs=_reasoning_kwargs(choice),
         tool_calls=tool_calls,
         invalid_tool_calls=invalid,
         usage_metadata=usage_metadata(usage) if usage else None,
@@ -145,6 +144,18 @@ def _generation(
         id=response_id,
     )
     return ChatGeneration(message=message)
+
+
+def _reasoning_kwargs(choice: Choice) -> dict[str, Any]:
+    """Reasoning text, and on the Messages format what must go back with it unchanged."""
+    kwargs: dict[str, Any] = {}
+    if choice["reasoning"]:
+        kwargs["reasoning_content"] = choice["reasoning"]
+    if choice.get("thinking_signature"):
+        kwargs["thinking_signature"] = choice["thinking_signature"]
+    if choice.get("redacted_thinking"):
+        kwargs["redacted_thinking"] = list(choice["redacted_thinking"])
+    return kwargs
 
 
 def _response_metadata(choice: Choice, name: str) -> dict[str, Any]:
@@ -204,13 +215,15 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
     calls = delta.get("tool_calls")
     finish = delta.get("finish_reason")
     usage = delta.get("usage") if state.stream_usage else None
-    if not (text or reasoning or calls or finish or usage):
+    marks = _thinking_marks(delta)
+    if not (text or reasoning or calls or finish or usage or marks):
         return None
     # Only the fields this event has: most events are text alone, and each keyword given to
     # the message costs validation on every chunk of a long answer. Metadata goes into the
     # message's own (validated, empty) dict after construction for the same reason.
-    if reasoning or calls or usage or state.v1:
+    if reasoning or calls or usage or marks or state.v1:
         message = _message(text, reasoning, calls, usage, state)
+        message.additional_kwargs.update(marks)
     else:
         message = AIMessageChunk(content=text, id=state.id)
     metadata = message.response_metadata
@@ -224,6 +237,18 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
         # Tells core the content already holds v1 blocks, so it keeps them as built.
         metadata["output_version"] = "v1"
     return ChatGenerationChunk(message=message)
+
+
+def _thinking_marks(delta: StreamDelta) -> dict[str, Any]:
+    """A streamed signature piece (strings concatenate when chunks merge) or redacted blocks."""
+    if "thinking_signature" not in delta and "redacted_thinking" not in delta:
+        return {}
+    marks: dict[str, Any] = {}
+    if delta.get("thinking_signature"):
+        marks["thinking_signature"] = delta["thinking_signature"]
+    if delta.get("redacted_thinking"):
+        marks["redacted_thinking"] = list(delta["redacted_thinking"])
+    return marks
 
 
 def _message(

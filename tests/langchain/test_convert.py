@@ -188,6 +188,7 @@ CASES: list[tuple[str, list[BaseMessage], list[dict[str, Any]]]] = [
                 "content": "ok",
                 "tool_calls": [WIRE_CALL],
                 "reasoning_content": "hmm",
+                "thinking_signature": "sig",
             }
         ],
     ),
