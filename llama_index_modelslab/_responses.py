@@ -99,6 +99,8 @@ def assistant_response(
     delta: str | None,
     extra: dict[str, Any],
     logprobs: list[list[LogProb]] | None = None,
+    signature: str = "",
+    redacted: Sequence[str] = (),
 ) -> ChatResponse:
     """Build the ``ChatResponse`` of an assistant turn (whole or streamed so far).
 
@@ -116,12 +118,27 @@ def assistant_response(
         delta: The new text of a streamed response (``None`` when not streaming).
         extra: Response-level ``additional_kwargs`` (usage, cost, thinking delta...).
         logprobs: Per-token log probabilities, when the request asked for them.
+        signature: The thinking block's signature (Messages format), kept in its
+            ``additional_information["signature"]`` as llama-index's Anthropic LLM keeps it.
+        redacted: The data of each ``redacted_thinking`` block; each becomes an empty
+            ``ThinkingBlock`` with ``additional_information["redacted_thinking"]``.
     """
     blocks: list[Any] = []
-    if reasoning:
+    if reasoning or signature:
+        info = {"signature": signature} if signature else {}
         blocks.append(
             _thinking_block(
-                block_type="thinking", content=reasoning, num_tokens=None, additional_information={}
+                block_type="thinking",
+                content=reasoning,
+                num_tokens=None,
+                additional_information=info,
+            )
+        )
+    for data in redacted:
+        info = {"redacted_thinking": data}
+        blocks.append(
+            _thinking_block(
+                block_type="thinking", content=None, num_tokens=None, additional_information=info
             )
         )
     if text or not calls:
@@ -182,6 +199,8 @@ def _choice_response(choice: Choice, raw: Any, extra: dict[str, Any]) -> ChatRes
         delta=None,
         extra=extra,
         logprobs=to_logprobs(choice["logprobs"]) if "logprobs" in choice else None,
+        signature=choice.get("thinking_signature", ""),
+        redacted=choice.get("redacted_thinking", ()),
     )
 
 
