@@ -80,7 +80,10 @@ def convert_messages(messages: Sequence[BaseMessage]) -> list[ChatMessage]:
     out: list[ChatMessage] = []
     for i, message in enumerate(messages):
         if isinstance(message, ToolMessage):
-            out.append(_tool_message(message.tool_call_id, message.content, f"messages[{i}]"))
+            wire = _tool_message(message.tool_call_id, message.content, f"messages[{i}]")
+            if message.status == "error":  # as ChatAnthropic: the result's is_error
+                wire["is_error"] = True
+            out.append(wire)
         elif isinstance(message, AIMessage):
             out.append(_assistant(message, f"messages[{i}]"))
         elif isinstance(message, HumanMessage):

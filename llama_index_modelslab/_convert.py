@@ -130,10 +130,15 @@ def _tool_message(message: ChatMessage) -> WireMessage:
         elif not isinstance(block, (CachePoint, ThinkingBlock)):
             raise _unsupported(block.block_type, message)
     text = "\n".join(texts)
-    if not images:
-        return {"role": "tool", "content": text, "tool_call_id": str(call_id)}
     parts: list[ContentPart] = [{"type": "text", "text": text}] if text else []
-    return {"role": "tool", "content": [*parts, *images], "tool_call_id": str(call_id)}
+    out: WireMessage = {
+        "role": "tool",
+        "content": [*parts, *images] if images else text,
+        "tool_call_id": str(call_id),
+    }
+    if message.additional_kwargs.get("is_error") is True:  # the tool failed (ToolOutput.is_error)
+        out["is_error"] = True
+    return out
 
 
 def _assistant_message(message: ChatMessage) -> WireMessage:

@@ -106,6 +106,8 @@ def _tool_result(message: ChatMessage, where: str) -> JSON:
     content = message.get("content")
     result: JSON = {"type": "tool_result", "tool_use_id": message["tool_call_id"]}
     result["content"] = content if isinstance(content, str) else _blocks(content, where)
+    if message.get("is_error"):
+        result["is_error"] = True
     return result
 
 
@@ -165,6 +167,8 @@ def _tools(tools: list[ToolSpec]) -> list[JSON]:
         }
         if fn.get("description"):
             spec["description"] = fn["description"]
+        if fn.get("strict") is not None:  # the Messages API enforces it too
+            spec["strict"] = fn["strict"]
         converted.append(spec)
     return converted
 

@@ -68,7 +68,9 @@ class ChatMessage(TypedDict, total=False):
     reasoning back in tool loops; the Anthropic converter turns it into a ``thinking`` block,
     signed with ``thinking_signature`` when the answer carried one, followed by one
     ``redacted_thinking`` block per entry of ``redacted_thinking`` (sent back verbatim). The
-    Chat Completions body carries neither of these two.
+    Chat Completions body carries neither of these two. ``is_error`` on a tool message says
+    the tool failed (the Messages ``tool_result``'s ``is_error``; Chat Completions has no
+    field for it, so there the text alone says so).
     """
 
     role: Required[Literal["system", "developer", "user", "assistant", "tool"]]
@@ -79,6 +81,7 @@ class ChatMessage(TypedDict, total=False):
     reasoning_content: str
     thinking_signature: str
     redacted_thinking: list[str]
+    is_error: bool
 
 
 class FunctionSpec(TypedDict, total=False):

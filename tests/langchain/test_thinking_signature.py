@@ -170,3 +170,21 @@ def test_chat_completions_body_carries_neither() -> None:
     assert sent["reasoning_content"] == "Let me see."
     assert "thinking_signature" not in sent
     assert "redacted_thinking" not in sent
+
+
+def test_failed_tool_message_and_strict_tools_reach_the_wire() -> None:
+    fake = Scripted([FINAL])
+    model = fake.model(model=MODEL, api_format="anthropic").bind_tools(
+        [{"name": "get", "description": "Weather.", "parameters": {"type": "object"}}],
+        strict=True,
+    )
+    call = {"id": "toolu_1", "name": "get", "args": {}, "type": "tool_call"}
+    history = [
+        HumanMessage("Weather?"),
+        AIMessage(content="", tool_calls=[call]),
+        ToolMessage("boom", tool_call_id="toolu_1", status="error"),
+    ]
+    model.invoke(history)
+    body = fake.requests[-1]
+    assert body["tools"][0]["strict"] is True
+    assert body["messages"][2]["content"][0]["is_error"] is True

@@ -157,3 +157,18 @@ def test_chat_completions_body_carries_neither(fake: Fake) -> None:
     assert sent["reasoning_content"] == "Let me see."
     assert "thinking_signature" not in sent
     assert "redacted_thinking" not in sent
+
+
+def test_failed_tool_result_says_is_error(fake: Fake) -> None:
+    llm, api = fake(FINAL, model=MODEL, api_format="anthropic")
+    answer = ChatMessage(
+        role=MessageRole.ASSISTANT,
+        blocks=[ToolCallBlock(tool_call_id="toolu_1", tool_name="get", tool_kwargs={})],
+    )
+    failed = ChatMessage(
+        role=MessageRole.TOOL,
+        content="boom",
+        additional_kwargs={"tool_call_id": "toolu_1", "is_error": True},
+    )
+    llm.chat([*QUESTION, answer, failed])
+    assert api.bodies[-1]["messages"][2]["content"][0]["is_error"] is True
