@@ -140,7 +140,7 @@ def _generation(
         tool_calls=tool_calls,
         invalid_tool_calls=invalid,
         usage_metadata=usage_metadata(usage) if usage else None,
-        response_metadata=_response_metadata(choice, name),
+        response_metadata=_response_metadata(choice, name, response_id),
         id=response_id,
     )
     return ChatGeneration(message=message)
@@ -158,12 +158,14 @@ def _reasoning_kwargs(choice: Choice) -> dict[str, Any]:
     return kwargs
 
 
-def _response_metadata(choice: Choice, name: str) -> dict[str, Any]:
+def _response_metadata(choice: Choice, name: str, response_id: str | None) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "model_name": name,
         "finish_reason": choice["finish_reason"],
         "model_provider": PROVIDER,
     }
+    if response_id:  # the provider's id, as ChatOpenAI and ChatAnthropic set it
+        metadata["id"] = response_id
     if "logprobs" in choice:  # as ChatOpenAI: {"content": [{"token", "logprob", ...}]}
         metadata["logprobs"] = {"content": choice["logprobs"]}
     return metadata
@@ -233,6 +235,8 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
     if finish:
         metadata["finish_reason"] = finish
         metadata["model_name"] = state.model
+        if state.id:  # once: strings in metadata concatenate when chunks merge
+            metadata["id"] = state.id
     if state.v1:
         # Tells core the content already holds v1 blocks, so it keeps them as built.
         metadata["output_version"] = "v1"
