@@ -121,6 +121,7 @@ class StreamAccumulator:
             logprobs=self._logprobs,
             signature=self._signature,
             redacted=self._redacted,
+            reasoning_tokens=(self._usage_raw or {}).get("reasoning_tokens") or None,
         )
 
 
