@@ -80,7 +80,10 @@ def convert_messages(messages: Sequence[BaseMessage]) -> list[ChatMessage]:
     out: list[ChatMessage] = []
     for i, message in enumerate(messages):
         if isinstance(message, ToolMessage):
-            out.append(_tool_message(message.tool_call_id, message.content, f"messages[{i}]"))
+            wire = _tool_message(message.tool_call_id, message.content, f"messages[{i}]")
+            if message.status == "error":  # as ChatAnthropic: the result's is_error
+                wire["is_error"] = True
+            out.append(wire)
         elif isinstance(message, AIMessage):
             out.append(_assistant(message, f"messages[{i}]"))
         elif isinstance(message, HumanMessage):
@@ -160,7 +163,35 @@ def _assistant(message: AIMessage, where: str) -> ChatMessage:
         replay = message.additional_kwargs.get("reasoning_content") or "".join(reasoning)
         if isinstance(replay, str) and replay:
             wire["reasoning_content"] = replay
+            _add_thinking_marks(message, wire)
     return _named(wire, message.name)
+
+
+def _add_thinking_marks(message: AIMessage, wire: ChatMessage) -> None:
+    """The thinking signature and redacted thinking to send back unchanged (Messages format).
+
+    Read from this package's ``additional_kwargs``, or from content blocks as ChatAnthropic
+    stores them (``thinking`` with ``signature``, ``redacted_thinking`` with ``data``) and as
+    LangChain's v1 blocks carry them (``reasoning`` with ``extras.signature``).
+    """
+    kwargs = message.additional_kwargs
+    signature = kwargs.get("thinking_signature")
+    redacted = list(kwargs.get("redacted_thinking") or [])
+    for block in [] if isinstance(message.content, str) else message.content:
+        if not isinstance(block, dict):
+            continue
+        extras = block.get("extras")
+        found = block.get("signature") or (
+            extras.get("signature") if isinstance(extras, dict) else None
+        )
+        if block.get("type") in ("thinking", "reasoning") and isinstance(found, str) and found:
+            signature = signature or found
+        elif block.get("type") == "redacted_thinking" and isinstance(block.get("data"), str):
+            redacted.append(block["data"])
+    if isinstance(signature, str) and signature:
+        wire["thinking_signature"] = signature
+    if redacted and all(isinstance(d, str) for d in redacted):
+        wire["redacted_thinking"] = redacted
 
 
 def _tool_message(call_id: str, content: Any, where: str) -> ChatMessage:

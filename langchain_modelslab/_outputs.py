@@ -134,25 +134,38 @@ def _generation(
     choice: Choice, response_id: str | None, name: str, usage: Usage | None
 ) -> ChatGeneration:
     tool_calls, invalid = parse_tool_calls(choice["tool_calls"])
-    reasoning = choice["reasoning"]
     message = AIMessage(
         content=choice["text"] or "",
-        additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+        additional_kwargs=_reasoning_kwargs(choice),
         tool_calls=tool_calls,
         invalid_tool_calls=invalid,
         usage_metadata=usage_metadata(usage) if usage else None,
-        response_metadata=_response_metadata(choice, name),
+        response_metadata=_response_metadata(choice, name, response_id),
         id=response_id,
     )
     return ChatGeneration(message=message)
 
 
-def _response_metadata(choice: Choice, name: str) -> dict[str, Any]:
+def _reasoning_kwargs(choice: Choice) -> dict[str, Any]:
+    """Reasoning text, and on the Messages format what must go back with it unchanged."""
+    kwargs: dict[str, Any] = {}
+    if choice["reasoning"]:
+        kwargs["reasoning_content"] = choice["reasoning"]
+    if choice.get("thinking_signature"):
+        kwargs["thinking_signature"] = choice["thinking_signature"]
+    if choice.get("redacted_thinking"):
+        kwargs["redacted_thinking"] = list(choice["redacted_thinking"])
+    return kwargs
+
+
+def _response_metadata(choice: Choice, name: str, response_id: str | None) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "model_name": name,
         "finish_reason": choice["finish_reason"],
         "model_provider": PROVIDER,
     }
+    if response_id:  # the provider's id, as ChatOpenAI and ChatAnthropic set it
+        metadata["id"] = response_id
     if "logprobs" in choice:  # as ChatOpenAI: {"content": [{"token", "logprob", ...}]}
         metadata["logprobs"] = {"content": choice["logprobs"]}
     return metadata
@@ -204,13 +217,15 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
     calls = delta.get("tool_calls")
     finish = delta.get("finish_reason")
     usage = delta.get("usage") if state.stream_usage else None
-    if not (text or reasoning or calls or finish or usage):
+    marks = _thinking_marks(delta)
+    if not (text or reasoning or calls or finish or usage or marks):
         return None
     # Only the fields this event has: most events are text alone, and each keyword given to
     # the message costs validation on every chunk of a long answer. Metadata goes into the
     # message's own (validated, empty) dict after construction for the same reason.
-    if reasoning or calls or usage or state.v1:
+    if reasoning or calls or usage or marks or state.v1:
         message = _message(text, reasoning, calls, usage, state)
+        message.additional_kwargs.update(marks)
     else:
         message = AIMessageChunk(content=text, id=state.id)
     metadata = message.response_metadata
@@ -220,10 +235,24 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
     if finish:
         metadata["finish_reason"] = finish
         metadata["model_name"] = state.model
+        if state.id:  # once: strings in metadata concatenate when chunks merge
+            metadata["id"] = state.id
     if state.v1:
         # Tells core the content already holds v1 blocks, so it keeps them as built.
         metadata["output_version"] = "v1"
     return ChatGenerationChunk(message=message)
+
+
+def _thinking_marks(delta: StreamDelta) -> dict[str, Any]:
+    """A streamed signature piece (strings concatenate when chunks merge) or redacted blocks."""
+    if "thinking_signature" not in delta and "redacted_thinking" not in delta:
+        return {}
+    marks: dict[str, Any] = {}
+    if delta.get("thinking_signature"):
+        marks["thinking_signature"] = delta["thinking_signature"]
+    if delta.get("redacted_thinking"):
+        marks["redacted_thinking"] = list(delta["redacted_thinking"])
+    return marks
 
 
 def _message(

@@ -11,6 +11,8 @@ from typing import Any
 
 from langchain_core.language_models import LangSmithParams
 
+from modelslab_transport import default_max_tokens
+
 __all__ = ["MODEL_SETTINGS", "TRACING", "ls_params"]
 
 # The model fields that are request settings (sent when not None).
@@ -41,8 +43,11 @@ def ls_params(
     )
     if merged.get("temperature") is not None:
         params["ls_temperature"] = merged["temperature"]
-    if merged.get("max_tokens") is not None:
-        params["ls_max_tokens"] = merged["max_tokens"]
+    # max_tokens is always sent (the catalog's default when unset), so it is always traced.
+    max_tokens = merged.get("max_tokens")
+    params["ls_max_tokens"] = (
+        max_tokens if max_tokens is not None else default_max_tokens(merged["model"])
+    )
     stops = stop or merged.get("stop")
     if stops:
         params["ls_stop"] = stops

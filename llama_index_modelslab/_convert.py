@@ -130,15 +130,21 @@ def _tool_message(message: ChatMessage) -> WireMessage:
         elif not isinstance(block, (CachePoint, ThinkingBlock)):
             raise _unsupported(block.block_type, message)
     text = "\n".join(texts)
-    if not images:
-        return {"role": "tool", "content": text, "tool_call_id": str(call_id)}
     parts: list[ContentPart] = [{"type": "text", "text": text}] if text else []
-    return {"role": "tool", "content": [*parts, *images], "tool_call_id": str(call_id)}
+    out: WireMessage = {
+        "role": "tool",
+        "content": [*parts, *images] if images else text,
+        "tool_call_id": str(call_id),
+    }
+    if message.additional_kwargs.get("is_error") is True:  # the tool failed (ToolOutput.is_error)
+        out["is_error"] = True
+    return out
 
 
 def _assistant_message(message: ChatMessage) -> WireMessage:
     texts: list[str] = []
     thoughts: list[str] = []
+    marks: WireMessage = {"role": "assistant"}  # what the Messages format sends back as is
     calls: list[WireToolCall] = []
     for block in message.blocks:
         if isinstance(block, TextBlock):
@@ -146,6 +152,7 @@ def _assistant_message(message: ChatMessage) -> WireMessage:
         elif isinstance(block, ThinkingBlock):
             if block.content:
                 thoughts.append(block.content)
+            _thinking_marks(block, marks)
         elif isinstance(block, ToolCallBlock):
             calls.append(wire_tool_call(block.tool_call_id, block.tool_name, block.tool_kwargs))
         elif not isinstance(block, CachePoint):
@@ -159,7 +166,21 @@ def _assistant_message(message: ChatMessage) -> WireMessage:
     if thoughts:
         # Replayed so reasoning models keep their chain of thought across tool turns.
         out["reasoning_content"] = "".join(thoughts)
+        out.update(marks)
+    elif "redacted_thinking" in marks:
+        out["redacted_thinking"] = marks["redacted_thinking"]
     return out
+
+
+def _thinking_marks(block: ThinkingBlock, marks: WireMessage) -> None:
+    """A thinking block's signature and redacted data, as llama-index's Anthropic LLM keeps them."""
+    info = block.additional_information
+    signature = info.get("signature")
+    if isinstance(signature, str) and signature:
+        marks["thinking_signature"] = signature
+    data = info.get("redacted_thinking")
+    if isinstance(data, str) and data:
+        marks.setdefault("redacted_thinking", []).append(data)
 
 
 def _legacy_calls(raw: Any) -> list[WireToolCall]:

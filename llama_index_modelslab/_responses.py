@@ -99,6 +99,9 @@ def assistant_response(
     delta: str | None,
     extra: dict[str, Any],
     logprobs: list[list[LogProb]] | None = None,
+    signature: str = "",
+    redacted: Sequence[str] = (),
+    reasoning_tokens: int | None = None,
 ) -> ChatResponse:
     """Build the ``ChatResponse`` of an assistant turn (whole or streamed so far).
 
@@ -116,12 +119,29 @@ def assistant_response(
         delta: The new text of a streamed response (``None`` when not streaming).
         extra: Response-level ``additional_kwargs`` (usage, cost, thinking delta...).
         logprobs: Per-token log probabilities, when the request asked for them.
+        signature: The thinking block's signature (Messages format), kept in its
+            ``additional_information["signature"]`` as llama-index's Anthropic LLM keeps it.
+        redacted: The data of each ``redacted_thinking`` block; each becomes an empty
+            ``ThinkingBlock`` with ``additional_information["redacted_thinking"]``.
+        reasoning_tokens: The usage's reasoning token count, the ``ThinkingBlock``'s
+            ``num_tokens`` (``None`` when not reported).
     """
     blocks: list[Any] = []
-    if reasoning:
+    if reasoning or signature:
+        info = {"signature": signature} if signature else {}
         blocks.append(
             _thinking_block(
-                block_type="thinking", content=reasoning, num_tokens=None, additional_information={}
+                block_type="thinking",
+                content=reasoning,
+                num_tokens=reasoning_tokens,
+                additional_information=info,
+            )
+        )
+    for data in redacted:
+        info = {"redacted_thinking": data}
+        blocks.append(
+            _thinking_block(
+                block_type="thinking", content=None, num_tokens=None, additional_information=info
             )
         )
     if text or not calls:
@@ -165,13 +185,21 @@ def completion_to_chat_response(model: str, completion: Completion) -> ChatRespo
     extra = usage_kwargs(completion["model"] or model, completion["usage"])
     if completion["finish_reason"]:
         extra["finish_reason"] = completion["finish_reason"]
-    responses = [_choice_response(c, completion["raw"], extra) for c in completion["choices"]]
+    usage = completion["usage"]
+    # The usage counts the whole answer: with several choices no block can claim it.
+    one = len(completion["choices"]) == 1
+    spent = (usage["reasoning_tokens"] or None) if usage and one else None
+    responses = [
+        _choice_response(c, completion["raw"], extra, spent) for c in completion["choices"]
+    ]
     if len(responses) > 1:
         extra["choices"] = [r.message for r in responses]
     return responses[0]
 
 
-def _choice_response(choice: Choice, raw: Any, extra: dict[str, Any]) -> ChatResponse:
+def _choice_response(
+    choice: Choice, raw: Any, extra: dict[str, Any], reasoning_tokens: int | None
+) -> ChatResponse:
     calls = [(c["id"], c["name"], c["arguments"]) for c in choice["tool_calls"]]
     return assistant_response(
         choice["text"] or "",
@@ -182,6 +210,9 @@ def _choice_response(choice: Choice, raw: Any, extra: dict[str, Any]) -> ChatRes
         delta=None,
         extra=extra,
         logprobs=to_logprobs(choice["logprobs"]) if "logprobs" in choice else None,
+        signature=choice.get("thinking_signature", ""),
+        redacted=choice.get("redacted_thinking", ()),
+        reasoning_tokens=reasoning_tokens,
     )
 
 

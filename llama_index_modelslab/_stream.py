@@ -46,6 +46,8 @@ class StreamAccumulator:
         self._model = model
         self._text = ""
         self._reasoning = ""
+        self._signature = ""  # Messages format: sent back with the thinking, unchanged
+        self._redacted: list[str] = []
         self._calls: dict[int, _Call] = {}
         self._finished = False
         self._usage_kwargs: dict[str, Any] = {}
@@ -63,6 +65,10 @@ class StreamAccumulator:
         fragments = delta.get("tool_calls")
         if fragments:
             self._merge_calls(fragments)
+        if "thinking_signature" in delta:
+            self._signature += delta["thinking_signature"]
+        if "redacted_thinking" in delta:
+            self._redacted.extend(delta["redacted_thinking"])
         if "model" in delta:
             self._model = delta["model"]
         if "finish_reason" in delta:
@@ -113,6 +119,9 @@ class StreamAccumulator:
             delta=text,
             extra=extra,
             logprobs=self._logprobs,
+            signature=self._signature,
+            redacted=self._redacted,
+            reasoning_tokens=(self._usage_raw or {}).get("reasoning_tokens") or None,
         )
 
 

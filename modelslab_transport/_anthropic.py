@@ -57,6 +57,8 @@ def parse_message(body: JSON) -> Completion:
         raise EmptyResponseError("The answer has no content blocks and no stop_reason.", body=body)
     texts: list[str] = []
     thinking: list[str] = []
+    signature = ""
+    redacted: list[str] = []
     calls: list[ToolCall] = []
     for block in body.get("content") or []:
         kind = block.get("type") if isinstance(block, dict) else None
@@ -64,6 +66,9 @@ def parse_message(body: JSON) -> Completion:
             texts.append(str(block.get("text") or ""))
         elif kind == "thinking":
             thinking.append(str(block.get("thinking") or ""))
+            signature = as_text(block.get("signature")) or signature
+        elif kind == "redacted_thinking":
+            redacted.append(str(block.get("data") or ""))
         elif kind == "tool_use":
             args = block.get("input")
             calls.append(
@@ -80,6 +85,10 @@ def parse_message(body: JSON) -> Completion:
         tool_calls=calls,
         finish_reason=normalize_finish_reason(body.get("stop_reason")),
     )
+    if signature:  # sent back unchanged with the thinking text, or the server refuses it
+        choice["thinking_signature"] = signature
+    if redacted:
+        choice["redacted_thinking"] = redacted
     return completion(
         [choice],
         id=body.get("id"),
@@ -168,8 +177,13 @@ class AnthropicStreamState:
         kind = block.get("type")
         if kind == "text" and as_text(block.get("text")):
             delta["text"] = block["text"]
-        elif kind == "thinking" and as_text(block.get("thinking")):
-            delta["reasoning"] = block["thinking"]
+        elif kind == "thinking":
+            if as_text(block.get("thinking")):
+                delta["reasoning"] = block["thinking"]
+            if as_text(block.get("signature")):
+                delta["thinking_signature"] = block["signature"]
+        elif kind == "redacted_thinking":
+            delta["redacted_thinking"] = [str(block.get("data") or "")]
         elif kind == "tool_use":
             index = self._tools.setdefault(to_int(payload.get("index")), len(self._tools))
             args = block.get("input")
@@ -200,6 +214,8 @@ class AnthropicStreamState:
             ]
         elif kind == "thinking_delta" and as_text(inner.get("thinking")):
             delta["reasoning"] = inner["thinking"]
+        elif kind == "signature_delta" and as_text(inner.get("signature")):
+            delta["thinking_signature"] = inner["signature"]
 
     def _message_delta(self, payload: JSON, delta: StreamDelta) -> None:
         reason = normalize_finish_reason(as_object(payload.get("delta")).get("stop_reason"))

@@ -80,7 +80,12 @@ def _tool_input(arguments: str) -> JSON:
 def _assistant_blocks(message: ChatMessage, where: str) -> list[JSON]:
     blocks: list[JSON] = []
     if message.get("reasoning_content"):
-        blocks.append({"type": "thinking", "thinking": message["reasoning_content"]})
+        thinking: JSON = {"type": "thinking", "thinking": message["reasoning_content"]}
+        if message.get("thinking_signature"):  # the server checks it: sent back unchanged
+            thinking["signature"] = message["thinking_signature"]
+        blocks.append(thinking)
+    for data in message.get("redacted_thinking") or []:
+        blocks.append({"type": "redacted_thinking", "data": data})
     blocks.extend(_blocks(message.get("content"), where))
     for call in message.get("tool_calls") or []:
         fn = call.get("function") or {}
@@ -101,6 +106,8 @@ def _tool_result(message: ChatMessage, where: str) -> JSON:
     content = message.get("content")
     result: JSON = {"type": "tool_result", "tool_use_id": message["tool_call_id"]}
     result["content"] = content if isinstance(content, str) else _blocks(content, where)
+    if message.get("is_error"):
+        result["is_error"] = True
     return result
 
 
@@ -160,6 +167,8 @@ def _tools(tools: list[ToolSpec]) -> list[JSON]:
         }
         if fn.get("description"):
             spec["description"] = fn["description"]
+        if fn.get("strict") is not None:  # the Messages API enforces it too
+            spec["strict"] = fn["strict"]
         converted.append(spec)
     return converted
 

@@ -146,6 +146,7 @@ def completion(
         raw=raw,
         choices=choices,
     )
-    if "logprobs" in first:
-        out["logprobs"] = first["logprobs"]
+    for key in ("logprobs", "thinking_signature", "redacted_thinking"):
+        if key in first:
+            out[key] = first[key]
     return out

@@ -92,6 +92,7 @@ def text_tool_results(messages: list[ChatMessage]) -> list[ChatMessage]:
     the run of tool messages it belongs to as one user message, so the model still sees them.
     (The Messages endpoint takes images inside ``tool_result`` blocks and needs none of this.)
     """
+    messages = _without_messages_only_fields(messages)
     if not any(m.get("role") == "tool" and isinstance(m.get("content"), list) for m in messages):
         return list(messages)
     out: list[ChatMessage] = []
@@ -110,6 +111,24 @@ def text_tool_results(messages: list[ChatMessage]) -> list[ChatMessage]:
     if images:
         out.append(_images_message(images))
     return out
+
+
+_MESSAGES_ONLY = ("thinking_signature", "redacted_thinking", "is_error")
+
+
+def _without_messages_only_fields(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """The messages without the fields only the Messages format carries.
+
+    Chat Completions has no field for a thinking signature, redacted thinking or a failed
+    tool's ``is_error``: they stay in the history (for a later call on the Messages format)
+    but are not sent here.
+    """
+    if not any(k in m for m in messages for k in _MESSAGES_ONLY):
+        return messages
+    return [
+        {k: v for k, v in m.items() if k not in _MESSAGES_ONLY}  # type: ignore[misc]
+        for m in messages
+    ]
 
 
 def _images_message(images: list[ContentPart]) -> ChatMessage:

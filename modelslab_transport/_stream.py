@@ -131,6 +131,10 @@ def deltas_from_completion(completion: Completion) -> list[StreamDelta]:
         delta["model"] = completion["model"]
     if completion["reasoning"]:
         delta["reasoning"] = completion["reasoning"]
+    if completion.get("thinking_signature"):
+        delta["thinking_signature"] = completion["thinking_signature"]
+    if completion.get("redacted_thinking"):
+        delta["redacted_thinking"] = completion["redacted_thinking"]
     if completion["text"]:
         delta["text"] = completion["text"]
     if completion["tool_calls"]:

@@ -65,7 +65,12 @@ class ChatMessage(TypedDict, total=False):
     """One OpenAI Chat Completions message.
 
     ``reasoning_content`` on an assistant turn is replayed to models that require their own
-    reasoning back in tool loops; the Anthropic converter turns it into a ``thinking`` block.
+    reasoning back in tool loops; the Anthropic converter turns it into a ``thinking`` block,
+    signed with ``thinking_signature`` when the answer carried one, followed by one
+    ``redacted_thinking`` block per entry of ``redacted_thinking`` (sent back verbatim). The
+    Chat Completions body carries neither of these two. ``is_error`` on a tool message says
+    the tool failed (the Messages ``tool_result``'s ``is_error``; Chat Completions has no
+    field for it, so there the text alone says so).
     """
 
     role: Required[Literal["system", "developer", "user", "assistant", "tool"]]
@@ -74,6 +79,9 @@ class ChatMessage(TypedDict, total=False):
     tool_calls: list[WireToolCall]
     tool_call_id: str
     reasoning_content: str
+    thinking_signature: str
+    redacted_thinking: list[str]
+    is_error: bool
 
 
 class FunctionSpec(TypedDict, total=False):
@@ -162,6 +170,9 @@ class Choice(TypedDict):
     finish_reason: FinishReason | None
     # As :attr:`Completion.logprobs`, for this choice.
     logprobs: NotRequired[list[JSON]]
+    # Messages format: the thinking block's signature and the redacted_thinking blocks' data.
+    thinking_signature: NotRequired[str]
+    redacted_thinking: NotRequired[list[str]]
 
 
 class Completion(TypedDict):
@@ -183,6 +194,10 @@ class Completion(TypedDict):
     # Per-token log probabilities when the request asked for them (``logprobs: true``), in
     # Chat Completions' shape: ``{"token", "logprob", "bytes", "top_logprobs": [...]}``.
     logprobs: NotRequired[list[JSON]]
+    # Messages format only: the signature of the thinking block (to send back unchanged) and
+    # the opaque ``data`` of each ``redacted_thinking`` block, in order.
+    thinking_signature: NotRequired[str]
+    redacted_thinking: NotRequired[list[str]]
     choices: list[Choice]
 
 
@@ -211,6 +226,9 @@ class StreamDelta(TypedDict, total=False):
       carries them.
     * ``logprobs`` -- the log probabilities of this event's tokens, when asked for (the
       shape of :attr:`Completion.logprobs`).
+    * ``thinking_signature`` -- a piece of the thinking block's signature (Messages
+      ``signature_delta``); the pieces concatenate.
+    * ``redacted_thinking`` -- the ``data`` of a ``redacted_thinking`` block, whole.
     """
 
     text: str
@@ -221,6 +239,8 @@ class StreamDelta(TypedDict, total=False):
     model: str
     id: str
     logprobs: list[JSON]
+    thinking_signature: str
+    redacted_thinking: list[str]
 
 
 class ModelEntry(TypedDict):

@@ -188,6 +188,7 @@ CASES: list[tuple[str, list[BaseMessage], list[dict[str, Any]]]] = [
                 "content": "ok",
                 "tool_calls": [WIRE_CALL],
                 "reasoning_content": "hmm",
+                "thinking_signature": "sig",
             }
         ],
     ),
@@ -230,7 +231,7 @@ CASES: list[tuple[str, list[BaseMessage], list[dict[str, Any]]]] = [
     (
         "tool message with list content and an error status",
         [ToolMessage([{"type": "text", "text": "boom"}, "x"], tool_call_id="c", status="error")],
-        [{"role": "tool", "tool_call_id": "c", "content": "boom\nx"}],
+        [{"role": "tool", "tool_call_id": "c", "content": "boom\nx", "is_error": True}],
     ),
     (
         "tool message with structured output",

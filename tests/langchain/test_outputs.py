@@ -125,6 +125,7 @@ def test_completion_to_result_text_reasoning_usage() -> None:
         "model_name": "served-model",
         "finish_reason": "stop",
         "model_provider": "modelslab",
+        "id": "cmpl-1",
     }
     assert [b["type"] for b in msg.content_blocks] == ["reasoning", "text"]
     assert result.llm_output is not None
@@ -218,6 +219,7 @@ def test_stream_aggregates_to_one_message() -> None:
         "model_provider": "modelslab",
         "finish_reason": "tool_calls",
         "model_name": "served",
+        "id": "c1",
     }
     assert total.tool_calls == [
         {"name": "get_weather", "args": {"city": "巴黎"}, "id": "call_1", "type": "tool_call"},

@@ -164,6 +164,7 @@ def test_full_event_sequence() -> None:
     assert parse_stream(raw) == [
         {"id": "msg_1", "model": "m-1"},
         {"reasoning": "Hmm"},
+        {"thinking_signature": "sig"},
         {"text": "Hel"},
         {"text": "lo"},
         {"tool_calls": [{"index": 0, "id": "toolu_1", "name": "get", "arguments": ""}]},

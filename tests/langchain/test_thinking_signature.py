@@ -1,0 +1,190 @@
+"""Messages format: the thinking signature and redacted thinking survive a LangChain tool loop.
+
+The answer (invoked or streamed, sync or async) keeps them in ``additional_kwargs``; the next
+request sends the thinking block signed and the redacted blocks verbatim, as ChatAnthropic
+does. A history written by ChatAnthropic (content blocks) or in v1 blocks is read the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+
+from .lc_helpers import Scripted
+
+MODEL = "openai-o3-mini-high"
+CALL = {"id": "toolu_1", "name": "get", "input": {"city": "Paris"}}
+ANSWER: dict[str, Any] = {
+    "id": "msg_1",
+    "type": "message",
+    "role": "assistant",
+    "model": MODEL,
+    "content": [
+        {"type": "thinking", "thinking": "Let me see.", "signature": "sig-A=="},
+        {"type": "redacted_thinking", "data": "opaque-1"},
+        {"type": "tool_use", **CALL},
+    ],
+    "stop_reason": "tool_use",
+    "usage": {"input_tokens": 3, "output_tokens": 4},
+}
+EVENTS: list[dict[str, Any]] = [
+    {"type": "message_start", "message": {"id": "msg_1", "usage": {"input_tokens": 3}}},
+    {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking"}},
+    {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {"type": "thinking_delta", "thinking": "Let me see."},
+    },
+    {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {"type": "signature_delta", "signature": "sig-"},
+    },
+    {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {"type": "signature_delta", "signature": "A=="},
+    },
+    {
+        "type": "content_block_start",
+        "index": 1,
+        "content_block": {"type": "redacted_thinking", "data": "opaque-1"},
+    },
+    {
+        "type": "content_block_start",
+        "index": 2,
+        "content_block": {"type": "tool_use", **CALL, "input": {}},
+    },
+    {
+        "type": "content_block_delta",
+        "index": 2,
+        "delta": {"type": "input_json_delta", "partial_json": '{"city": "Paris"}'},
+    },
+    {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 4}},
+    {"type": "message_stop"},
+]
+FINAL = {
+    "id": "msg_2",
+    "type": "message",
+    "role": "assistant",
+    "content": [{"type": "text", "text": "Sunny."}],
+    "stop_reason": "end_turn",
+}
+SENT_BACK = [
+    {"type": "thinking", "thinking": "Let me see.", "signature": "sig-A=="},
+    {"type": "redacted_thinking", "data": "opaque-1"},
+    {"type": "tool_use", **CALL},
+]
+
+
+def _history(answer: BaseMessage) -> list[BaseMessage]:
+    return [HumanMessage("Weather?"), answer, ToolMessage("sunny", tool_call_id="toolu_1")]
+
+
+def _check(answer: BaseMessage, fake: Scripted, **kwargs: Any) -> None:
+    assert answer.additional_kwargs["thinking_signature"] == "sig-A=="
+    assert answer.additional_kwargs["redacted_thinking"] == ["opaque-1"]
+    fake.model(model=MODEL, api_format="anthropic", **kwargs).invoke(_history(answer))
+    assert fake.requests[-1]["messages"][1] == {"role": "assistant", "content": SENT_BACK}
+
+
+def test_invoke_round_trip() -> None:
+    fake = Scripted([ANSWER, FINAL])
+    answer = fake.model(model=MODEL, api_format="anthropic").invoke("Weather?")
+    _check(answer, fake)
+
+
+async def test_ainvoke_round_trip() -> None:
+    fake = Scripted([ANSWER, FINAL])
+    answer = await fake.model(model=MODEL, api_format="anthropic").ainvoke("Weather?")
+    _check(answer, fake)
+
+
+@pytest.mark.parametrize("v1", [False, True], ids=["v0", "v1"])
+def test_stream_round_trip(v1: bool) -> None:
+    fake = Scripted([EVENTS, FINAL])
+    extra: dict[str, Any] = {"output_version": "v1"} if v1 else {}
+    chunks = list(fake.model(model=MODEL, api_format="anthropic", **extra).stream("Weather?"))
+    answer = chunks[0]
+    for chunk in chunks[1:]:
+        answer = answer + chunk
+    _check(answer, fake, **extra)
+
+
+async def test_astream_round_trip() -> None:
+    fake = Scripted([EVENTS, FINAL])
+    model = fake.model(model=MODEL, api_format="anthropic")
+    chunks = [c async for c in model.astream("Weather?")]
+    answer = chunks[0]
+    for chunk in chunks[1:]:
+        answer = answer + chunk
+    _check(answer, fake)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(ANSWER["content"], id="chat-anthropic-blocks"),
+        pytest.param(
+            [
+                {
+                    "type": "reasoning",
+                    "reasoning": "Let me see.",
+                    "extras": {"signature": "sig-A=="},
+                },
+                {"type": "redacted_thinking", "data": "opaque-1"},
+            ],
+            id="v1-blocks",
+        ),
+    ],
+)
+def test_history_in_content_blocks_is_sent_back_signed(content: list[Any]) -> None:
+    fake = Scripted([FINAL])
+    call = {"id": "toolu_1", "name": "get", "args": {"city": "Paris"}, "type": "tool_call"}
+    answer = AIMessage(content=content, tool_calls=[call])
+    fake.model(model=MODEL, api_format="anthropic").invoke(_history(answer))
+    assert fake.requests[-1]["messages"][1] == {"role": "assistant", "content": SENT_BACK}
+
+
+def test_chat_completions_body_carries_neither() -> None:
+    fake = Scripted(
+        [
+            ANSWER,
+            {
+                "id": "c",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": "ok"},
+                        "finish_reason": "stop",
+                    }
+                ],
+            },
+        ]
+    )
+    answer = fake.model(model=MODEL, api_format="anthropic").invoke("Weather?")
+    fake.model(model=MODEL).invoke(_history(answer))
+    sent = fake.requests[-1]["messages"][1]
+    assert sent["reasoning_content"] == "Let me see."
+    assert "thinking_signature" not in sent
+    assert "redacted_thinking" not in sent
+
+
+def test_failed_tool_message_and_strict_tools_reach_the_wire() -> None:
+    fake = Scripted([FINAL])
+    model = fake.model(model=MODEL, api_format="anthropic").bind_tools(
+        [{"name": "get", "description": "Weather.", "parameters": {"type": "object"}}],
+        strict=True,
+    )
+    call = {"id": "toolu_1", "name": "get", "args": {}, "type": "tool_call"}
+    history = [
+        HumanMessage("Weather?"),
+        AIMessage(content="", tool_calls=[call]),
+        ToolMessage("boom", tool_call_id="toolu_1", status="error"),
+    ]
+    model.invoke(history)
+    body = fake.requests[-1]
+    assert body["tools"][0]["strict"] is True
+    assert body["messages"][2]["content"][0]["is_error"] is True
