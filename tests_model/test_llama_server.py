@@ -128,18 +128,22 @@ def test_lc_system_and_history_reach_the_prompt(
     lc: Callable[..., ChatModelsLab], api_format: str
 ) -> None:
     model = lc(max_tokens=4)
-    short = model.invoke([HumanMessage("Hi")])
     history = [
-        SystemMessage("You are a terse geography tutor."),
         HumanMessage("Name a river in France."),
         AIMessage("The Loire."),
-        HumanMessage("Hi"),
+        HumanMessage("And one in Spain?"),
     ]
-    long = model.invoke(history)
-    assert short.usage_metadata is not None
-    assert long.usage_metadata is not None
-    # The Messages route moves the system message to `system`; both must reach the prompt.
-    assert long.usage_metadata["input_tokens"] > short.usage_metadata["input_tokens"] + 10
+    # Long enough to outweigh the default system prompt the template adds when none is sent.
+    system = SystemMessage("You are a terse geography tutor who answers in one word. " * 6)
+    without = model.invoke(history).usage_metadata
+    with_system = model.invoke([system, *history]).usage_metadata
+    first_turn = model.invoke(history[:1]).usage_metadata
+    assert without is not None
+    assert with_system is not None
+    assert first_turn is not None
+    # The Messages route moves the system message to `system`; it must reach the prompt.
+    assert with_system["input_tokens"] > without["input_tokens"] + 30
+    assert without["input_tokens"] > first_turn["input_tokens"] + 8
 
 
 def _server_count(server: CppServer, body: dict[str, Any]) -> int:
