@@ -60,8 +60,8 @@ bench-quick: $(BENCH_STAMP)
 # A real small model (SmolLM2-135M via llama.cpp) for the local server and the `test-model`
 # tier, and llama.cpp's own C++ `llama-server` for that tier. Both compile from the same pinned
 # llama-cpp-python sdist (no wheel on PyPI), each printing its [step/total] progress: ~4 min
-# each on 2 idle cores, 8-17 min each on a busy machine; seconds after that (pip's wheel cache;
-# the binary's cache under ~/.cache/modelslab-integrations, keyed by version and CMake flags).
+# each on 2 idle cores, 20+ min each on a machine shared with other CPU-heavy jobs; seconds
+# after that (pip's wheel cache; the binary's cache under ~/.cache/modelslab-integrations, keyed by version and CMake flags).
 # Two compiles rather than one: the wheel's CMake build has no target for the server binary.
 # -DLLAVA_BUILD=OFF skips the multimodal library.
 # -DGGML_NATIVE=OFF drops -march=native but is not a baseline build: on x86-64 llama.cpp then
@@ -76,7 +76,7 @@ LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF
 MODEL_STAMP := $(VENV)/.local-model-stamp
 # pip -v prints the whole compiler log; only ninja's [step/total] lines and errors are shown.
 $(MODEL_STAMP): $(STAMP)
-	@echo "Compiling llama-cpp-python from source (~4 min on 2 idle cores, 8-17 min on a busy machine; seconds once pip has cached the wheel)..."
+	@echo "Compiling llama-cpp-python from source (~4 min on 2 idle cores, 20+ min on a shared one; seconds once pip has cached the wheel)..."
 	@status=$$(mktemp); { CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -v \
 		-e ".[all,dev,local-model]" 2>&1; echo $$? > $$status; } \
 		| grep --line-buffered -E '^ *\[[0-9]+/[0-9]+\]|error:|ERROR|^Successfully' || true; \

@@ -39,7 +39,7 @@ FLAGS = (
 )
 # A tool-capable ChatML template from the same tree (SmolLM2's own template has no tools).
 TEMPLATE = "models/templates/Qwen-Qwen2.5-7B-Instruct.jinja"
-USUAL_TIME = "about 4 min on 2 idle cores, 8-17 min on a busy machine"
+USUAL_TIME = "about 4 min on 2 idle cores, 20 min or more on a shared one"
 
 
 def cache_dir() -> Path:
