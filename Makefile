@@ -61,7 +61,8 @@ bench-quick: $(BENCH_STAMP)
 # tier, and llama.cpp's own C++ `llama-server` for that tier. Both compile from the same pinned
 # llama-cpp-python sdist (no wheel on PyPI), each printing its [step/total] progress: ~4 min
 # each on 2 idle cores, 20+ min each on a machine shared with other CPU-heavy jobs; seconds
-# after that (pip's wheel cache; the binary's cache under ~/.cache/modelslab-integrations, keyed by version and CMake flags).
+# after that (pip's wheel cache; the binary's cache under ~/.cache/modelslab-integrations,
+# keyed by version and CMake flags).
 # Two compiles rather than one: the wheel's CMake build has no target for the server binary.
 # -DLLAVA_BUILD=OFF skips the multimodal library.
 # -DGGML_NATIVE=OFF drops -march=native but is not a baseline build: on x86-64 llama.cpp then
