@@ -63,7 +63,8 @@ bench-quick: $(BENCH_STAMP)
 # each on 2 idle cores, 20+ min each on a machine shared with other CPU-heavy jobs; seconds
 # after that (pip's wheel cache; the binary's cache under ~/.cache/modelslab-integrations,
 # keyed by version and CMake flags).
-# Two compiles rather than one: the wheel's CMake build has no target for the server binary.
+# Two compiles rather than one, for now: the wheel's build could also make the server
+# (CMAKE_ARGS with -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_SERVER=ON), but that route is untried.
 # -DLLAVA_BUILD=OFF skips the multimodal library.
 # -DGGML_NATIVE=OFF drops -march=native but is not a baseline build: on x86-64 llama.cpp then
 # turns on its fixed set (SSE4.2, AVX, AVX2, FMA, F16C, BMI2; no AVX-512), so the wheel runs on
