@@ -14,11 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from langchain_anthropic import ChatAnthropic
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from langchain_modelslab import ChatModelsLab
-
-langchain_anthropic = pytest.importorskip("langchain_anthropic")
 
 REPLY = {
     "id": "msg_1",
@@ -98,7 +97,7 @@ def test_messages_body_equals_chat_anthropic(
     ours = ChatModelsLab(
         api_key="k", base_url=server, model="m", api_format="anthropic", max_retries=0
     )
-    peer = langchain_anthropic.ChatAnthropic(api_key="k", base_url=server, model="m", max_retries=0)
+    peer = ChatAnthropic(api_key="k", base_url=server, model="m", max_retries=0)
     mine = _sent(server, ours, messages, tools)
     theirs = _sent(server, peer, messages, tools)
     assert mine["messages"] == theirs["messages"]
