@@ -58,6 +58,7 @@ from ._errors import (
 )
 from ._json import parse_json
 from ._lifecycle import CLIENT_SETTINGS, ClientCache, ClientOwner, without_fields
+from ._settings_rules import check_call_settings, check_init_arguments
 from ._types import (
     JSON,
     ApiFormat,
@@ -139,7 +140,9 @@ __all__ = [
     "__version__",
     "build_chat_request",
     "call_options",
+    "check_call_settings",
     "check_capabilities",
+    "check_init_arguments",
     "context_window",
     "default_max_tokens",
     "estimate_cost",

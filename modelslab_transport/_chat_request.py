@@ -25,6 +25,7 @@ from typing import Any
 
 from ._catalog import get_model_info
 from ._errors import ConfigurationError
+from ._settings_rules import check_call_settings
 from ._types import ChatMessage, ChatRequest, ToolChoice, ToolSpec, WireToolCall
 from ._validate import check_sampling
 
@@ -98,11 +99,13 @@ def build_chat_request(
 
     Raises:
         UnsupportedContentError: The catalog says the model cannot take this input.
-        ConfigurationError: An unknown tool choice, or one naming a tool not given.
+        ConfigurationError: An unknown tool choice, or one naming a tool not given; a
+            client setting (``max_retries``, ``base_url``...) or the key (``key``) in a layer.
     """
     request: dict[str, Any] = {"model": model}
     extra: dict[str, Any] = {}
     for layer in layers:
+        check_call_settings(layer)
         for key, value in layer.items():
             if value is None or key in CALL_OPTIONS or key in ignore:
                 continue
