@@ -8,7 +8,9 @@ same conversation:
 * **Merging** -- layers of settings, the later winning (model settings, then the call's
   arguments); ``None`` means "not set". Names a :class:`ChatRequest` has become its fields,
   ``extra_body`` and unknown names go into the body as they are, per-call transport options
-  (``api_format``, ``timeout``, ``deadline``, ``stream``) are never sent.
+  (``api_format``, ``timeout``, ``deadline``, ``stream``) are never sent. Client settings
+  (``max_retries``, ``base_url``...) and the key as ``key`` are refused in any layer
+  (:func:`check_call_settings`): they are neither sent nor silently ignored.
 * **Tool choice** -- one vocabulary (:func:`resolve_tool_choice`), and a lone tool that must be
   called is named: the same request as ``"required"`` on servers that support it, and the only
   one servers without ``"required"`` (llama.cpp's) honour.

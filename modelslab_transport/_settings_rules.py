@@ -25,6 +25,8 @@ from ._errors import ConfigurationError
 from ._validate import check_sampling
 
 __all__ = [
+    "BODY_FIELDS",
+    "CLIENT_SETTINGS",
     "PER_CALL_ALLOWED",
     "check_body_key",
     "check_call_settings",
@@ -32,28 +34,28 @@ __all__ = [
     "check_setting_names",
 ]
 
-# The settings the transport clients are built from (``CLIENT_SETTINGS``), restated here
-# because the lifecycle module imports the clients, which import this one.
-_CLIENT_SETTINGS = frozenset(
-    {
-        "api_key",
-        "base_url",
-        "timeout",
-        "connect_timeout",
-        "max_retries",
-        "default_headers",
-        "key_in_body",
-        "allow_insecure_http",
-        "max_concurrency",
-        "deadline",
-    }
+# The settings both transport clients are built from: a model object's fields of these names.
+CLIENT_SETTINGS = (
+    "api_key",
+    "base_url",
+    "timeout",
+    "connect_timeout",
+    "max_retries",
+    "default_headers",
+    "key_in_body",
+    "allow_insecure_http",
+    "max_concurrency",
+    "deadline",
 )
+
+BODY_FIELDS = frozenset({"model_kwargs", "extra_body", "additional_kwargs"})
+"""The adapters' dict fields merged into request bodies."""
 
 PER_CALL_ALLOWED = frozenset({"timeout", "deadline"})
 """Client settings a single call may set (they bound that call only)."""
 
 # Client settings that shape the clients themselves, plus the injected-client spellings.
-_CLIENT_ONLY = (_CLIENT_SETTINGS - PER_CALL_ALLOWED) | {
+_CLIENT_ONLY = (frozenset(CLIENT_SETTINGS) - PER_CALL_ALLOWED) | {
     "http_client",
     "http_async_client",
     "async_http_client",

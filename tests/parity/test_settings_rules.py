@@ -227,3 +227,20 @@ def test_the_key_as_a_body_field_per_call_is_refused(call: str, where: str) -> N
     assert KEY not in repr(model)
     if framework_of(call) == "langchain":
         assert KEY not in dumps(model)
+
+
+@pytest.mark.parametrize(
+    ("cls", "field"),
+    [
+        (ChatModelsLab, "model_kwargs"),
+        (ChatModelsLab, "extra_body"),
+        (ModelsLabLLM, "additional_kwargs"),
+    ],
+)
+def test_the_key_assigned_to_a_body_field_later_is_refused(cls: type[Any], field: str) -> None:
+    model = cls(api_key="the-model-key")
+    with pytest.raises(ConfigurationError, match="holds the API key"):
+        setattr(model, field, {"key": KEY})
+    assert KEY not in repr(model)
+    with pytest.raises(ConfigurationError, match="max_retries is a setting of the model"):
+        setattr(model, field, {"max_retries": 3})
