@@ -14,7 +14,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
-from modelslab_transport import DEFAULT_BASE_URL, ClientCache, ClientOwner
+from modelslab_transport import DEFAULT_BASE_URL, ClientCache, ClientOwner, check_init_arguments
 
 __all__ = ["ConnectedChatModel"]
 
@@ -72,6 +72,8 @@ class ConnectedChatModel(ClientOwner, BaseChatModel):
     )
 
     def __init__(self, **kwargs: Any) -> None:
+        # Before pydantic, which would drop an unknown name in silence and wrap our error.
+        check_init_arguments(type(self), kwargs, ("model_kwargs", "extra_body"))
         super().__init__(**kwargs)
         # After validation, not inside it: pydantic would wrap the ConfigurationError.
         self._check_connection()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from modelslab_transport import (
     ClientOwner,
     build_chat_request,
     call_options,
+    check_init_arguments,
     default_max_tokens,
     get_model_info,
 )
@@ -44,6 +46,19 @@ from ._tools import calls_tools, force_single_tool_call, prepare_chat_with_tools
 if TYPE_CHECKING:
     import httpx
     from llama_index.core.tools.types import BaseTool
+
+
+def _env_key() -> SecretStr | None:
+    key = os.environ.get("MODELSLAB_API_KEY", "").strip()
+    return SecretStr(key) if key else None
+
+
+def _env_base_url() -> str | None:
+    return os.environ.get("MODELSLAB_BASE_URL", "").strip() or None
+
+
+# Constructor arguments that are not fields (the caller's own HTTP clients).
+_INIT_ARGUMENTS = ("http_client", "async_http_client")
 
 
 class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
@@ -70,10 +85,12 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
 
     Args:
         model: The ModelsLab model id.
-        api_key: The API key; defaults to the ``MODELSLAB_API_KEY`` environment variable. Never
+        api_key: The API key; defaults to the ``MODELSLAB_API_KEY`` environment variable as it
+            is when the LLM is built. Never
             serialized, pickled, shown or logged (an unpickled LLM reads the environment of
             the process it lands in).
-        base_url: API base; defaults to ``MODELSLAB_BASE_URL``, then the public v7 endpoint.
+        base_url: API base; defaults to ``MODELSLAB_BASE_URL`` as it is when the LLM is built,
+            then the public v7 endpoint.
         api_format: ``"openai"`` (Chat Completions) or ``"anthropic"`` (Messages endpoint).
         temperature: Sampling temperature; ``None`` leaves it to the API.
         max_tokens: Most tokens per answer; ``None`` uses the catalog's default for the model.
@@ -110,21 +127,22 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
     """
 
     model: str = Field(default=DEFAULT_MODEL, description="The ModelsLab model id.")
-    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
-    base_url: str | None = Field(default=None, description="API base URL.")
+    # The environment is read when the LLM is built, as ChatModelsLab (and ChatOpenAI) do.
+    api_key: SecretStr | None = Field(default_factory=_env_key, exclude=True, repr=False)
+    base_url: str | None = Field(default_factory=_env_base_url, description="API base URL.")
     api_format: ApiFormat = Field(default="openai", description="openai or anthropic.")
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    max_tokens: int | None = Field(default=None, gt=0)
+    temperature: float | None = Field(default=None)
+    max_tokens: int | None = Field(default=None)
     context_window: int | None = Field(default=None, gt=0)
     num_output: int | None = Field(default=None, gt=0)
     is_chat_model: bool = Field(default=True)
     is_function_calling_model: bool | None = Field(default=None)
     model_name: str | None = Field(default=None, description="Reported name; default: model.")
-    timeout: float | None = Field(default=None, gt=0)
-    connect_timeout: float | None = Field(default=None, gt=0)
-    max_retries: int = Field(default=2, ge=0)
-    max_concurrency: int | None = Field(default=None, ge=0)
-    deadline: float | None = Field(default=None, gt=0)
+    timeout: float | None = Field(default=None)
+    connect_timeout: float | None = Field(default=None)
+    max_retries: int = Field(default=2)
+    max_concurrency: int | None = Field(default=None)
+    deadline: float | None = Field(default=None)
     default_headers: dict[str, str] | None = Field(default=None, exclude=True, repr=False)
     key_in_body: bool = Field(default=False)
     allow_insecure_http: bool = Field(default=False)
@@ -144,6 +162,9 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         async_http_client: httpx.AsyncClient | None = None,
         **data: Any,
     ) -> None:
+        # Before pydantic, which would drop an unknown name in silence and raise its own
+        # error type for a bad value: the same rule, and error, as ChatModelsLab.
+        check_init_arguments(type(self), data, ("additional_kwargs",), _INIT_ARGUMENTS)
         super().__init__(**data)
         self._check_connection()
         self._clients = ClientCache(http_client, async_http_client)

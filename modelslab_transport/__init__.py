@@ -59,6 +59,7 @@ from ._errors import (
 from ._json import parse_json
 from ._lifecycle import CLIENT_SETTINGS, ClientCache, ClientOwner, without_fields
 from ._routing import RequestRoute, active_route, route_requests
+from ._settings_rules import check_call_settings, check_init_arguments
 from ._types import (
     JSON,
     ApiFormat,
@@ -142,7 +143,9 @@ __all__ = [
     "active_route",
     "build_chat_request",
     "call_options",
+    "check_call_settings",
     "check_capabilities",
+    "check_init_arguments",
     "context_window",
     "default_max_tokens",
     "estimate_cost",

@@ -8,7 +8,9 @@ same conversation:
 * **Merging** -- layers of settings, the later winning (model settings, then the call's
   arguments); ``None`` means "not set". Names a :class:`ChatRequest` has become its fields,
   ``extra_body`` and unknown names go into the body as they are, per-call transport options
-  (``api_format``, ``timeout``, ``deadline``, ``stream``) are never sent.
+  (``api_format``, ``timeout``, ``deadline``, ``stream``) are never sent. Client settings
+  (``max_retries``, ``base_url``...) and the key as ``key`` are refused in any layer
+  (:func:`check_call_settings`): they are neither sent nor silently ignored.
 * **Tool choice** -- one vocabulary (:func:`resolve_tool_choice`), and a lone tool that must be
   called is named: the same request as ``"required"`` on servers that support it, and the only
   one servers without ``"required"`` (llama.cpp's) honour.
@@ -25,6 +27,7 @@ from typing import Any
 
 from ._catalog import get_model_info
 from ._errors import ConfigurationError
+from ._settings_rules import check_call_settings
 from ._types import ChatMessage, ChatRequest, ToolChoice, ToolSpec, WireToolCall
 from ._validate import check_sampling
 
@@ -98,11 +101,13 @@ def build_chat_request(
 
     Raises:
         UnsupportedContentError: The catalog says the model cannot take this input.
-        ConfigurationError: An unknown tool choice, or one naming a tool not given.
+        ConfigurationError: An unknown tool choice, or one naming a tool not given; a
+            client setting (``max_retries``, ``base_url``...) or the key (``key``) in a layer.
     """
     request: dict[str, Any] = {"model": model}
     extra: dict[str, Any] = {}
     for layer in layers:
+        check_call_settings(layer)
         for key, value in layer.items():
             if value is None or key in CALL_OPTIONS or key in ignore:
                 continue

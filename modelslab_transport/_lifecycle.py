@@ -26,22 +26,9 @@ from typing_extensions import Self
 from ._async_client import AsyncModelsLabClient
 from ._client import ModelsLabClient
 from ._config import resolve_config
+from ._settings_rules import BODY_FIELDS, CLIENT_SETTINGS, check_body_key, check_call_settings
 
 __all__ = ["CLIENT_SETTINGS", "ClientCache", "ClientOwner", "without_fields"]
-
-# The settings both transport clients are built from: a model object's fields of these names.
-CLIENT_SETTINGS = (
-    "api_key",
-    "base_url",
-    "timeout",
-    "connect_timeout",
-    "max_retries",
-    "default_headers",
-    "key_in_body",
-    "allow_insecure_http",
-    "max_concurrency",
-    "deadline",
-)
 
 
 # Field names under which a model may declare the caller's own httpx clients, and the cache
@@ -236,6 +223,10 @@ class ClientOwner:
             value = SecretStr(value)  # as validation stores it: never a plain string
         if name in CLIENT_SETTINGS:
             self._check_connection(**{name: value})
+        elif name in BODY_FIELDS and isinstance(value, Mapping):
+            # The construction rule, kept on assignment: the key never lands in a body field.
+            check_body_key(name, value)
+            check_call_settings(value)
         super().__setattr__(name, value)
         # Clients are built once from these settings; checked on assignment, never per call.
         if name in CLIENT_SETTINGS:
