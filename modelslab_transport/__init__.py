@@ -53,6 +53,7 @@ from ._errors import (
     RequestTooLargeError,
     ServerStreamError,
     StreamError,
+    StreamInterruptedError,
     StreamTruncatedError,
     UnprocessableEntityError,
 )
@@ -126,6 +127,7 @@ __all__ = [
     "Stream",
     "StreamDelta",
     "StreamError",
+    "StreamInterruptedError",
     "StreamTruncatedError",
     "ToolCall",
     "ToolCallDelta",
