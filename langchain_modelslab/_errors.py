@@ -46,6 +46,7 @@ from modelslab_transport import (
     RequestTooLargeError,
     ServerStreamError,
     StreamError,
+    StreamInterruptedError,
     StreamTruncatedError,
     UnprocessableEntityError,
 )
@@ -130,6 +131,10 @@ class ModelsLabStreamTruncatedError(StreamTruncatedError, ModelAPIError):
     """The stream ended early."""
 
 
+class ModelsLabStreamInterruptedError(StreamInterruptedError, ModelConnectionError):
+    """The connection broke mid-stream (LangChain sees a connection error, as before)."""
+
+
 class ModelsLabMalformedResponseError(MalformedResponseError, ModelAPIError):
     """The body had no recognisable shape."""
 
@@ -172,6 +177,7 @@ _DUAL: dict[type[ModelsLabError], type[ModelsLabError]] = {
     APITimeoutError: ModelsLabTimeoutError,
     StreamError: ModelsLabStreamError,
     StreamTruncatedError: ModelsLabStreamTruncatedError,
+    StreamInterruptedError: ModelsLabStreamInterruptedError,
     MalformedResponseError: ModelsLabMalformedResponseError,
     EmptyResponseError: ModelsLabEmptyResponseError,
     ServerStreamError: ModelsLabServerStreamError,

@@ -38,6 +38,7 @@ from modelslab_transport import (
 from modelslab_transport import context_window as catalog_context_window
 
 from ._convert import NOT_SENT, to_wire_messages
+from ._messages import as_chat_messages
 from ._responses import chat_to_completion_response, completion_to_chat_response, response_cost
 from ._stream import StreamAccumulator, astream_responses, stream_responses
 from ._structured import StructuredOutputLLM
@@ -240,7 +241,7 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         }
         if stream:
             defaults["stream_usage"] = self.stream_usage
-        wire = to_wire_messages(messages)
+        wire = to_wire_messages(as_chat_messages(messages))
         return build_chat_request(self.model, wire, defaults, kwargs, ignore=NOT_SENT), options
 
     def _prompt_messages(self, prompt: str, formatted: bool) -> list[ChatMessage]:

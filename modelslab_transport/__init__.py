@@ -53,6 +53,7 @@ from ._errors import (
     RequestTooLargeError,
     ServerStreamError,
     StreamError,
+    StreamInterruptedError,
     StreamTruncatedError,
     UnprocessableEntityError,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "Stream",
     "StreamDelta",
     "StreamError",
+    "StreamInterruptedError",
     "StreamTruncatedError",
     "ToolCall",
     "ToolCallDelta",

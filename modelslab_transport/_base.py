@@ -39,7 +39,6 @@ from ._constants import (
 )
 from ._deadline import deadline_error
 from ._errors import (
-    APIConnectionError,
     APIError,
     BadRequestError,
     ConfigurationError,
@@ -390,11 +389,12 @@ class BaseClient:
 
     @staticmethod
     def _note_attempts(error: APIError, attempt: int) -> None:
-        """Make a connection or timeout error raised after retries say how many were made.
+        """Make an error raised after retries say how many attempts were made.
 
-        A 1 s timeout that took 4 s through two retries should not look like a 4 s timeout.
+        A 1 s timeout that took 4 s through two retries should not look like a 4 s timeout,
+        and a 503 after three attempts should not look like one unlucky request.
         """
-        if attempt > 0 and isinstance(error, APIConnectionError):
+        if attempt > 0:
             error.message = f"{error.message} (after {attempt + 1} attempts)"
             error.args = (error.message, *error.args[1:])
 

@@ -20,6 +20,7 @@ from ._catalog import reported_context
 from ._common import is_error_payload
 from ._error_map import error_fields, error_from_response
 from ._errors import MalformedResponseError, redact
+from ._hints import API_PREFIX, add_hints
 from ._types import JSON, ApiFormat, ModelEntry
 
 __all__ = ["Call", "compose", "contexts_by_id", "interpret", "keeps_open"]
@@ -91,4 +92,15 @@ def interpret(
         # the error it reports: a 429 there is retried like any 429.
         if call.accepts(body) and not (isinstance(body, dict) and is_error_payload(body)):
             return call.parse(body)
-    raise error_from_response(response.status_code, response.headers, body, secret=secret, now=now)
+    error = error_from_response(
+        response.status_code, response.headers, body, secret=secret, now=now
+    )
+    raise add_hints(error, _request_path(response), call.body)
+
+
+def _request_path(response: httpx.Response) -> str:
+    """The path the response answers (a response built without its request has none)."""
+    try:
+        return response.request.url.path
+    except RuntimeError:
+        return API_PREFIX

@@ -114,7 +114,9 @@ class ClientConfig:
         if not key:
             raise ConfigurationError(
                 "No ModelsLab API key: pass api_key=... or set the "
-                f"{ENV_API_KEY} environment variable."
+                f"{ENV_API_KEY} environment variable. To try the package offline, run "
+                "`modelslab-local serve` (or `make demo` in a clone) and export the two "
+                "variables it prints."
             )
         if self._insecure_host is not None and not self.allow_insecure_http:
             raise ConfigurationError(

@@ -23,6 +23,8 @@ Exception tree::
         │   └── APITimeoutError       connect / read / write / pool timeout
         └── StreamError               the answer itself is unusable
             ├── StreamTruncatedError  the event stream ended before the answer did
+            │   └── StreamInterruptedError  the connection broke mid-stream (also an
+            │                               APIConnectionError, so older handlers still see it)
             ├── MalformedResponseError  not JSON, not SSE, or an unrecognisable shape
             │   └── EmptyResponseError  an answer with nothing in it
             └── ServerStreamError     the server sent an error event mid-stream
@@ -61,6 +63,7 @@ __all__ = [
     "RequestTooLargeError",
     "ServerStreamError",
     "StreamError",
+    "StreamInterruptedError",
     "StreamTruncatedError",
     "UnprocessableEntityError",
     "redact",
@@ -224,6 +227,19 @@ class StreamTruncatedError(StreamError):
     def retryable(self) -> bool:
         """A dropped stream is transient; repeating the whole request may succeed."""
         return True
+
+
+class StreamInterruptedError(StreamTruncatedError, APIConnectionError):
+    """The connection broke while the event stream was being read: part of an answer came.
+
+    A :class:`StreamTruncatedError` (the answer is incomplete) that is also an
+    :class:`APIConnectionError`, so ``except APIConnectionError`` written for it before it
+    had its own class still catches it. ``before_response`` is always False: the server
+    may have done (and billed) the work, so the transport does not repeat the request.
+    """
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        APIConnectionError.__init__(self, message, before_response=False, request_id=request_id)
 
 
 class MalformedResponseError(StreamError):

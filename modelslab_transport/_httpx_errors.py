@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import httpx
 
-from ._errors import APIConnectionError, APIError, APITimeoutError, MalformedResponseError
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    MalformedResponseError,
+    StreamInterruptedError,
+)
 
 __all__ = ["translated_httpx_error"]
 
 
-def translated_httpx_error(exc: httpx.HTTPError, *, before_response: bool) -> APIError:
+def translated_httpx_error(
+    exc: httpx.HTTPError, *, before_response: bool, mid_stream: bool = False
+) -> APIError:
     """The transport's exception for one of httpx's (raise it ``from exc``).
 
     Messages name the host (never the path or query, which is not ours to show) and, for a
     timeout, which limit fired and its value. Callers use a plain ``try`` around each send
     and read: a context manager per stream chunk costs more than parsing the chunk.
+
+    A connection that breaks while an event stream is being read (``mid_stream``) gave part
+    of an answer, so it is a :class:`StreamInterruptedError`: a ``StreamTruncatedError``
+    (and still an ``APIConnectionError`` for older handlers). A timeout stays an
+    ``APITimeoutError``.
     """
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(
@@ -23,6 +36,11 @@ def translated_httpx_error(exc: httpx.HTTPError, *, before_response: bool) -> AP
         )
     if isinstance(exc, httpx.DecodingError):
         return MalformedResponseError(f"Could not decode the response body: {exc}")
+    if mid_stream:
+        return StreamInterruptedError(
+            f"The event stream from {_host(exc)} was cut before the answer was complete "
+            f"({type(exc).__name__}): {exc}"
+        )
     return APIConnectionError(
         f"Connection error with {_host(exc)} ({type(exc).__name__}): {exc}",
         before_response=before_response,

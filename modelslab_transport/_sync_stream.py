@@ -72,7 +72,7 @@ def _iterate(
             try:
                 chunk = next(chunks, None)
             except httpx.HTTPError as exc:
-                raise translated_httpx_error(exc, before_response=False) from exc
+                raise translated_httpx_error(exc, before_response=False, mid_stream=True) from exc
             if chunk is None:
                 break
             deltas = parser.feed(chunk)

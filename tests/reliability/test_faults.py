@@ -98,7 +98,7 @@ ROWS = [
         "stream-drop",
         "stream-drop",
         ok(1),
-        fails(mt.APIConnectionError, 1, midstream=True),
+        fails(mt.StreamInterruptedError, 1, midstream=True),
     ),
     Row(
         "stream-truncated",
@@ -169,6 +169,7 @@ ROWS = [
 CORE: dict[type[mt.ModelsLabError], type[ModelError]] = {
     mt.RateLimitError: ModelRateLimitError,
     mt.APIConnectionError: ModelConnectionError,
+    mt.StreamInterruptedError: ModelConnectionError,
     mt.APITimeoutError: ModelTimeoutError,
     mt.StreamTruncatedError: ModelAPIError,
     mt.MalformedResponseError: ModelAPIError,

@@ -117,7 +117,7 @@ FAILING: list[tuple[str, dict[str, Any], type[mt.APIError], list[float], bool]] 
     ("slow-first-byte:1", {"max_retries": 1, "timeout": 0.2}, mt.APITimeoutError, [0.5], False),
     # Once a response started, nothing is repeated: the server may have done (and billed) it.
     ("stall:1", {"timeout": 0.2, "max_retries": 3}, mt.APITimeoutError, [], False),
-    ("stream-drop", {"max_retries": 3}, mt.APIConnectionError, [], True),
+    ("stream-drop", {"max_retries": 3}, mt.StreamInterruptedError, [], True),
     ("stream-truncated", {"max_retries": 3}, mt.StreamTruncatedError, [], True),
     ("stream-error", {"max_retries": 3}, mt.ServerStreamError, [], True),
 ]

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from modelslab_transport import (
-    APIConnectionError,
     APIError,
     APIStatusError,
     APITimeoutError,
@@ -28,6 +27,7 @@ from modelslab_transport import (
     NotFoundError,
     RateLimitError,
     ServerStreamError,
+    StreamInterruptedError,
     StreamTruncatedError,
 )
 
@@ -193,7 +193,7 @@ async def test_faults_before_the_answer(
         ("stream-malformed", MalformedResponseError),
         ("stream-error", ServerStreamError),
         ("stream-error-ml", ServerStreamError),
-        ("stream-drop", APIConnectionError),
+        ("stream-drop", StreamInterruptedError),
         ("stream-json-error", APIStatusError),
         ("stream-json-error-sse", RateLimitError),
     ],

@@ -62,6 +62,7 @@ CONTRACT = {
     "APITimeoutError",
     "StreamError",
     "StreamTruncatedError",
+    "StreamInterruptedError",
     "MalformedResponseError",
     "ServerStreamError",
 }
