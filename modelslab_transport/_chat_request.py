@@ -12,6 +12,8 @@ same conversation:
 * **Tool choice** -- one vocabulary (:func:`resolve_tool_choice`), and a lone tool that must be
   called is named: the same request as ``"required"`` on servers that support it, and the only
   one servers without ``"required"`` (llama.cpp's) honour.
+* **Tool names** -- a name outside ``^[a-zA-Z0-9_-]{1,64}$`` (what both formats document) is
+  refused with :class:`UnsupportedContentError`; never renamed, so a call names the user's tool.
 * **Capabilities** -- input the model catalog says the model cannot take (images for a
   text-only model, tools, a JSON mode) is refused before any I/O with
   :class:`UnsupportedContentError`. Override an entry with :func:`register_model`.
@@ -20,6 +22,7 @@ same conversation:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -97,7 +100,8 @@ def build_chat_request(
         and a lone required tool named.
 
     Raises:
-        UnsupportedContentError: The catalog says the model cannot take this input.
+        UnsupportedContentError: The catalog says the model cannot take this input, or a
+            tool's name is not one the API takes.
         ConfigurationError: An unknown tool choice, or one naming a tool not given.
     """
     request: dict[str, Any] = {"model": model}
@@ -126,6 +130,8 @@ def build_chat_request(
         isinstance(tools, list | tuple) and all(isinstance(t, Mapping) for t in tools)
     ):
         raise ConfigurationError(f"tools must be a list of tool definitions, got {tools!r:.80}.")
+    if tools is not None:
+        _check_tool_names(tools)
     if tools is None:
         for key in _NEEDS_TOOLS:
             request.pop(key, None)
@@ -226,6 +232,25 @@ def _tool_name(tool: Any) -> Any:
         return None
     function = tool.get("function")
     return function.get("name") if isinstance(function, Mapping) else tool.get("name")
+
+
+# The tool names both formats document (OpenAI's function name, Anthropic's tool name).
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def _check_tool_names(tools: Sequence[ToolSpec]) -> None:
+    """Refuse a tool whose name the API cannot take; never renamed, so calls map back as named.
+
+    Raises:
+        UnsupportedContentError: Naming the tool and the pattern its name must match.
+    """
+    for i, tool in enumerate(tools):
+        name = _tool_name(tool)
+        if not isinstance(name, str) or not _TOOL_NAME.fullmatch(name):
+            raise UnsupportedContentError(
+                f"tools[{i}]: tool name {name!r:.80} cannot be sent: a name must match "
+                "^[a-zA-Z0-9_-]{1,64}$ (letters, digits, '_' and '-', at most 64). Rename the tool."
+            )
 
 
 def _named(name: Any, tools: Sequence[ToolSpec]) -> ToolChoice:
