@@ -37,6 +37,7 @@ __all__ = [
     "StreamState",
     "completion_to_result",
     "delta_to_chunk",
+    "last_chunk",
     "parse_tool_calls",
     "usage_metadata",
 ]
@@ -223,6 +224,20 @@ def delta_to_chunk(delta: StreamDelta, state: StreamState) -> ChatGenerationChun
     if state.v1:
         # Tells core the content already holds v1 blocks, so it keeps them as built.
         metadata["output_version"] = "v1"
+    return ChatGenerationChunk(message=message)
+
+
+def last_chunk(state: StreamState) -> ChatGenerationChunk | None:
+    """The empty chunk that closes a stream, under the provider's id (``None``: no id seen).
+
+    LangChain closes every stream with an empty ``chunk_position="last"`` chunk; left to
+    langchain-core, that chunk carries the run's id, and a stream would end under another id
+    than its chunks. Sent by the adapter, every chunk has the one id the answer has.
+    """
+    if state.id is None:
+        return None
+    content: Any = [] if state.v1 else ""
+    message = AIMessageChunk(content=content, id=state.id, chunk_position="last")
     return ChatGenerationChunk(message=message)
 
 
