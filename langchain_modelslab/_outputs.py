@@ -182,10 +182,7 @@ class StreamState:
 
     @classmethod
     def for_request(cls, request: ChatRequest, *, v1: bool) -> StreamState:
-        """The state for streaming ``request``; several choices cannot be streamed."""
-        if (request.get("n") or 1) > 1:
-            msg = "n > 1 is not supported when streaming; use invoke/generate."
-            raise ValueError(msg)
+        """The state for streaming ``request`` (``n > 1`` is refused by the transport)."""
         return cls(request["model"], stream_usage=request.get("stream_usage", True), v1=v1)
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "build_chat_request",
     "call_options",
     "check_capabilities",
+    "check_streamable",
     "has_images",
     "resolve_tool_choice",
     "wire_tool_call",
@@ -279,6 +280,25 @@ def has_images(messages: Sequence[ChatMessage]) -> bool:
         ):
             return True
     return False
+
+
+def check_streamable(request: ChatRequest) -> None:
+    """Refuse several choices (``n > 1``) in a stream, before any I/O; the one rule for all.
+
+    Chat Completions interleaves the choices' deltas in one stream, and none of the surfaces
+    (raw stream, LangChain chunks, LlamaIndex's cumulative responses) has a place for a second
+    answer, so merging them would garble both. Several choices stay available without streaming.
+
+    Raises:
+        UnsupportedContentError: ``n`` (a field or in ``extra_body``) is more than 1.
+    """
+    extra = request.get("extra_body") or {}
+    n = extra.get("n", request.get("n"))
+    if isinstance(n, int) and n > 1:
+        raise UnsupportedContentError(
+            f"n={n} cannot be streamed: several choices come back only from a call that does "
+            "not stream (LangChain invoke/generate, LlamaIndex chat)."
+        )
 
 
 def check_capabilities(request: ChatRequest) -> None:

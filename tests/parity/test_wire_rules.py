@@ -201,3 +201,49 @@ def test_names_the_api_takes_are_sent_as_they_are(name: str) -> None:
     _li(rec).chat_with_tools([_li_tool(name)], user_msg="hi")
     sent = [b["tools"][0]["function"]["name"] for b in rec.bodies]
     assert sent == [name, name]
+
+
+# -------------------------------------------------------------- several choices, streamed
+
+STREAMED_N: dict[str, Callable[[Recorder], Any]] = {
+    "langchain stream": lambda r: list(_lc(r).stream("hi", n=2)),
+    "langchain n field": lambda r: list(_lc(r).bind(n=3).stream("hi")),
+    "llama_index stream_chat": lambda r: list(
+        _li(r).stream_chat([ChatMessage(role="user", content="hi")], n=2)
+    ),
+    "llama_index stream_complete": lambda r: list(_li(r).stream_complete("hi", n=2)),
+    "transport": lambda r: list(
+        mt.ModelsLabClient(api_key="sk-rule-secret", http_client=r.clients()[0]).stream_chat(
+            mt.build_chat_request(MODEL, [{"role": "user", "content": "hi"}], {"n": 2})
+        )
+    ),
+    "transport extra_body": lambda r: list(
+        mt.ModelsLabClient(api_key="sk-rule-secret", http_client=r.clients()[0]).stream_chat(
+            mt.build_chat_request(
+                MODEL, [{"role": "user", "content": "hi"}], {"extra_body": {"n": 2}}
+            )
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("surface", STREAMED_N)
+def test_several_choices_are_never_streamed(surface: str) -> None:
+    rec = Recorder()
+    with pytest.raises(mt.UnsupportedContentError, match=r"n=\d cannot be streamed"):
+        STREAMED_N[surface](rec)
+    assert (rec.bodies, rec.lookups) == ([], 0)
+
+
+async def _li_astream(rec: Recorder) -> list[Any]:
+    stream = await _li(rec).astream_chat([ChatMessage(role="user", content="hi")], n=2)
+    return [c async for c in stream]
+
+
+async def test_several_choices_are_never_streamed_async() -> None:
+    rec = Recorder()
+    with pytest.raises(mt.UnsupportedContentError, match="n=2 cannot be streamed"):
+        [c async for c in _lc(rec).astream("hi", n=2)]
+    with pytest.raises(mt.UnsupportedContentError, match="n=2 cannot be streamed"):
+        await _li_astream(rec)
+    assert (rec.bodies, rec.lookups) == ([], 0)
