@@ -37,6 +37,7 @@ __all__ = [
     "StreamState",
     "completion_to_result",
     "delta_to_chunk",
+    "last_chunk",
     "parse_tool_calls",
     "usage_metadata",
 ]
@@ -194,10 +195,7 @@ class StreamState:
 
     @classmethod
     def for_request(cls, request: ChatRequest, *, v1: bool) -> StreamState:
-        """The state for streaming ``request``; several choices cannot be streamed."""
-        if (request.get("n") or 1) > 1:
-            msg = "n > 1 is not supported when streaming; use invoke/generate."
-            raise ValueError(msg)
+        """The state for streaming ``request`` (``n > 1`` is refused by the transport)."""
         return cls(request["model"], stream_usage=request.get("stream_usage", True), v1=v1)
 
 
@@ -253,6 +251,20 @@ def _thinking_marks(delta: StreamDelta) -> dict[str, Any]:
     if delta.get("redacted_thinking"):
         marks["redacted_thinking"] = list(delta["redacted_thinking"])
     return marks
+
+
+def last_chunk(state: StreamState) -> ChatGenerationChunk | None:
+    """The empty chunk that closes a stream, under the provider's id (``None``: no id seen).
+
+    LangChain closes every stream with an empty ``chunk_position="last"`` chunk; left to
+    langchain-core, that chunk carries the run's id, and a stream would end under another id
+    than its chunks. Sent by the adapter, every chunk has the one id the answer has.
+    """
+    if state.id is None:
+        return None
+    content: Any = [] if state.v1 else ""
+    message = AIMessageChunk(content=content, id=state.id, chunk_position="last")
+    return ChatGenerationChunk(message=message)
 
 
 def _message(

@@ -34,7 +34,7 @@ from modelslab_transport import (
 from ._clients import ConnectedChatModel
 from ._convert import convert_messages
 from ._errors import ACCOUNT_ERRORS, translate, translated
-from ._outputs import StreamState, completion_to_result, delta_to_chunk
+from ._outputs import StreamState, completion_to_result, delta_to_chunk, last_chunk
 from ._profile import model_profile
 from ._request import MODEL_SETTINGS, TRACING, ls_params
 from ._tools import ToolLike, format_tools
@@ -208,6 +208,11 @@ class ChatModelsLab(ConnectedChatModel):
                         if run_manager:
                             run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                         yield chunk
+                end = last_chunk(state)
+                if end is not None:
+                    if run_manager:
+                        run_manager.on_llm_new_token("", chunk=end)
+                    yield end
 
     async def _astream(
         self,
@@ -228,6 +233,11 @@ class ChatModelsLab(ConnectedChatModel):
                         if run_manager:
                             await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                         yield chunk
+                end = last_chunk(state)
+                if end is not None:
+                    if run_manager:
+                        await run_manager.on_llm_new_token("", chunk=end)
+                    yield end
             finally:
                 await stream.aclose()
 

@@ -30,6 +30,9 @@ def calls_tools(info: ModelInfo) -> bool:
 def tool_spec(tool: BaseTool, strict: bool | None = None) -> ToolSpec:
     """Return the OpenAI-shaped definition of a LlamaIndex tool."""
     spec: Any = tool.metadata.to_openai_tool(skip_length_check=True)
+    # to_openai_tool rewrites a name the API cannot take ('get weather!' -> 'get_weather_') and
+    # nothing maps the calls back: the user's name is sent, and the transport's one rule refuses it.
+    spec["function"]["name"] = tool.metadata.name
     if strict is not None:
         spec["function"]["strict"] = strict
     return spec  # type: ignore[no-any-return]

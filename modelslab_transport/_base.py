@@ -30,6 +30,7 @@ from pydantic import SecretStr
 from . import _anthropic, _anthropic_request, _openai, _routing
 from ._bodies import is_count, is_model_list, parse_models
 from ._call import Call, compose, interpret, keeps_open
+from ._chat_request import check_streamable
 from ._config import ClientConfig, resolve_config
 from ._constants import (
     CHAT_COMPLETIONS_PATH,
@@ -136,6 +137,8 @@ class BaseClient:
         accepts: Callable[[Any], bool]
         parse: Callable[[Any], Any]
         check_sampling(request)
+        if stream:
+            check_streamable(request)
         if api_format == "openai":
             body = _openai.build_body(request, stream=stream)
             path, accepts, parse = (

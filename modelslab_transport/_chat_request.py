@@ -14,6 +14,8 @@ same conversation:
 * **Tool choice** -- one vocabulary (:func:`resolve_tool_choice`), and a lone tool that must be
   called is named: the same request as ``"required"`` on servers that support it, and the only
   one servers without ``"required"`` (llama.cpp's) honour.
+* **Tool names** -- a name outside ``^[a-zA-Z0-9_-]{1,64}$`` (what both formats document) is
+  refused with :class:`UnsupportedContentError`; never renamed, so a call names the user's tool.
 * **Capabilities** -- input the model catalog says the model cannot take (images for a
   text-only model, tools, a JSON mode) is refused before any I/O with
   :class:`UnsupportedContentError`. Override an entry with :func:`register_model`.
@@ -22,6 +24,7 @@ same conversation:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,6 +40,7 @@ __all__ = [
     "build_chat_request",
     "call_options",
     "check_capabilities",
+    "check_streamable",
     "has_images",
     "resolve_tool_choice",
     "wire_tool_call",
@@ -100,7 +104,8 @@ def build_chat_request(
         and a lone required tool named.
 
     Raises:
-        UnsupportedContentError: The catalog says the model cannot take this input.
+        UnsupportedContentError: The catalog says the model cannot take this input, or a
+            tool's name is not one the API takes.
         ConfigurationError: An unknown tool choice, or one naming a tool not given; a
             client setting (``max_retries``, ``base_url``...) or the key (``key``) in a layer.
     """
@@ -131,6 +136,8 @@ def build_chat_request(
         isinstance(tools, list | tuple) and all(isinstance(t, Mapping) for t in tools)
     ):
         raise ConfigurationError(f"tools must be a list of tool definitions, got {tools!r:.80}.")
+    if tools is not None:
+        _check_tool_names(tools)
     if tools is None:
         for key in _NEEDS_TOOLS:
             request.pop(key, None)
@@ -233,6 +240,25 @@ def _tool_name(tool: Any) -> Any:
     return function.get("name") if isinstance(function, Mapping) else tool.get("name")
 
 
+# The tool names both formats document (OpenAI's function name, Anthropic's tool name).
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def _check_tool_names(tools: Sequence[ToolSpec]) -> None:
+    """Refuse a tool whose name the API cannot take; never renamed, so calls map back as named.
+
+    Raises:
+        UnsupportedContentError: Naming the tool and the pattern its name must match.
+    """
+    for i, tool in enumerate(tools):
+        name = _tool_name(tool)
+        if not isinstance(name, str) or not _TOOL_NAME.fullmatch(name):
+            raise UnsupportedContentError(
+                f"tools[{i}]: tool name {name!r:.80} cannot be sent: a name must match "
+                "^[a-zA-Z0-9_-]{1,64}$ (letters, digits, '_' and '-', at most 64). Rename the tool."
+            )
+
+
 def _named(name: Any, tools: Sequence[ToolSpec]) -> ToolChoice:
     names = [_tool_name(t) for t in tools]
     if name not in names:
@@ -259,6 +285,25 @@ def has_images(messages: Sequence[ChatMessage]) -> bool:
         ):
             return True
     return False
+
+
+def check_streamable(request: ChatRequest) -> None:
+    """Refuse several choices (``n > 1``) in a stream, before any I/O; the one rule for all.
+
+    Chat Completions interleaves the choices' deltas in one stream, and none of the surfaces
+    (raw stream, LangChain chunks, LlamaIndex's cumulative responses) has a place for a second
+    answer, so merging them would garble both. Several choices stay available without streaming.
+
+    Raises:
+        UnsupportedContentError: ``n`` (a field or in ``extra_body``) is more than 1.
+    """
+    extra = request.get("extra_body") or {}
+    n = extra.get("n", request.get("n"))
+    if isinstance(n, int) and n > 1:
+        raise UnsupportedContentError(
+            f"n={n} cannot be streamed: several choices come back only from a call that does "
+            "not stream (LangChain invoke/generate, LlamaIndex chat)."
+        )
 
 
 def check_capabilities(request: ChatRequest) -> None:

@@ -66,7 +66,7 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
     max_tokens = request.get("max_tokens")
     body: JSON = {
         "model": request["model"],
-        "messages": text_tool_results(request["messages"]),
+        "messages": text_tool_results(replayed_reasoning(request["messages"])),
         "max_tokens": max_tokens
         if max_tokens is not None
         else default_max_tokens(request["model"]),
@@ -83,6 +83,28 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
     if extra:
         body.update(extra)
     return body
+
+
+def replayed_reasoning(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """The messages with ``reasoning_content`` kept on tool-call turns only.
+
+    The one rule for sending reasoning back, whatever the framework: thinking models need
+    their reasoning on an assistant turn that called tools (DeepSeek's thinking mode with tool
+    calls answers 400 without it), while some OpenAI-compatible servers refuse
+    ``reasoning_content`` on any other assistant turn (DeepSeek's multi-round guide). The
+    caller's dicts are never changed.
+    """
+    if not any(
+        "reasoning_content" in m and not m.get("tool_calls") and m.get("role") == "assistant"
+        for m in messages
+    ):
+        return messages
+    return [
+        {k: v for k, v in m.items() if k != "reasoning_content"}  # type: ignore[misc]
+        if m.get("role") == "assistant" and not m.get("tool_calls")
+        else m
+        for m in messages
+    ]
 
 
 def text_tool_results(messages: list[ChatMessage]) -> list[ChatMessage]:

@@ -93,7 +93,7 @@ def test_n_choices_become_generations() -> None:
     result = fake.model(n=2).generate([[HumanMessage("hi")]])
     assert [g.message.content for g in result.generations[0]] == ["one", "two"]
     assert fake.requests[0]["n"] == 2
-    with pytest.raises(ValueError, match="n > 1"):
+    with pytest.raises(ValueError, match="n=2 cannot be streamed"):
         list(fake.model(n=2).stream("hi"))
 
 
