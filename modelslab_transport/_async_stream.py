@@ -67,6 +67,23 @@ async def read_body(response: httpx.Response, call: Call, until: float | None) -
     return b"".join(pieces)
 
 
+async def _next_chunk(
+    chunks: AsyncIterator[bytes], first_event_by: tuple[float, float] | None
+) -> bytes | None:
+    """The next piece of the body; before the first event, no later than the call's deadline.
+
+    A server that sends its head and then nothing would otherwise be waited for as long as
+    the read timeout, which bounds each wait for a chunk and may be minutes.
+    """
+    if first_event_by is None:
+        return await anext(chunks, None)
+    left = max(0.0, first_event_by[0] - time.monotonic())
+    try:
+        return await asyncio.wait_for(anext(chunks, None), left)
+    except asyncio.TimeoutError:
+        raise deadline_error(first_event_by[1], "before the first event") from None
+
+
 async def _iterate(
     response: httpx.Response,
     parser: StreamParser,
@@ -84,7 +101,7 @@ async def _iterate(
         chunks = response.aiter_bytes()
         while not parser.done:
             try:
-                chunk = await anext(chunks, None)
+                chunk = await _next_chunk(chunks, first_event_by)
             except httpx.HTTPError as exc:
                 raise translated_httpx_error(exc, before_response=False, mid_stream=True) from exc
             if chunk is None:

@@ -27,7 +27,7 @@ from modelslab_transport import (
 )
 
 from .harness import FRAMEWORKS, MODES, ask, make_model
-from .rawserver import COMMENTS, JSON, RawServer, Step, head
+from .rawserver import COMMENTS, HOLD, JSON, RawServer, Step, head
 
 REQUEST: Any = {
     "model": "baidu-ernie-4.5-vl-28b-a3b",
@@ -236,3 +236,15 @@ async def test_a_huge_per_call_timeout_means_a_long_wait_in_the_raw_clients(
     async with AsyncModelsLabClient(server.api_key, base_url=server.base_url, **settings) as ac:
         assert (await ac.chat(REQUEST, timeout=HUGE, deadline=HUGE))["choices"]
         assert [d async for d in await ac.stream_chat(REQUEST, timeout=HUGE)]
+
+
+async def test_an_async_stream_whose_first_event_never_comes_ends_at_the_deadline() -> None:
+    """The head arrives, then nothing: the deadline ends the wait, not the 30 s read timeout."""
+    with RawServer(lambda body: [HOLD]) as raw:
+        async with AsyncModelsLabClient("k", base_url=raw.base_url, timeout=30) as client:
+            started = time.monotonic()
+            stream = await client.stream_chat(REQUEST, deadline=1)
+            with pytest.raises(APITimeoutError, match="before the first event"):
+                await anext(stream)
+            assert time.monotonic() - started < 3
+            assert client._limiter.in_flight == 0
