@@ -17,7 +17,7 @@ from ._async_stream import AsyncStream, read_body
 from ._base import BaseClient
 from ._call import Call
 from ._constants import MODELS_FALLBACK_PATH
-from ._deadline import no_slot_error, slot_wait
+from ._deadline import no_slot_error, open_stream_read, slot_wait
 from ._errors import APIError, ConfigurationError, NotFoundError
 from ._httpx_errors import translated_httpx_error
 from ._limit import AsyncLimiter, Slot, pool_limits
@@ -128,6 +128,7 @@ class AsyncModelsLabClient(BaseClient):
             except httpx.HTTPError as exc:
                 raise translated_httpx_error(exc, before_response=True) from exc
             if self._keeps_open(call, response):
+                open_stream_read(call, response)
                 return response, b"", slot
             try:
                 content = await read_body(response, call, until)

@@ -67,6 +67,9 @@ async def read_body(response: httpx.Response, call: Call, until: float | None) -
     return b"".join(pieces)
 
 
+_LATE_READ_GRACE = 0.05
+
+
 async def _next_chunk(
     chunks: AsyncIterator[bytes], first_event_by: tuple[float, float] | None
 ) -> bytes | None:
@@ -77,7 +80,9 @@ async def _next_chunk(
     """
     if first_event_by is None:
         return await anext(chunks, None)
-    left = max(0.0, first_event_by[0] - time.monotonic())
+    # A stream read after its deadline still gets what already arrived in time (as a sync
+    # stream does): the grace lets a buffered chunk through without waiting on the server.
+    left = max(_LATE_READ_GRACE, first_event_by[0] - time.monotonic())
     try:
         return await asyncio.wait_for(anext(chunks, None), left)
     except asyncio.TimeoutError:

@@ -198,8 +198,9 @@ class BaseClient:
     def _attempt_timeout(call: Call, until: float | None) -> httpx.Timeout:
         """The httpx timeouts of one attempt, none longer than what is left of the deadline.
 
-        A stream keeps its read timeout: it bounds the wait for each chunk of an answer that
-        may rightly take longer than the deadline (which covers it up to its first event).
+        A stream's body keeps the full read timeout (see ``open_stream_read``): it bounds the
+        wait for each chunk of an answer that may rightly take longer than the deadline
+        (which covers it up to its first event).
         """
         if until is None:
             return call.timeout
@@ -211,9 +212,10 @@ class BaseClient:
         def cap(value: float | None) -> float:
             return left if value is None else min(value, left)
 
-        read = t.read if call.stream else cap(t.read)
+        # A stream's head too must come within the deadline; its body gets the full read
+        # timeout back once the head is in (``open_stream_read``).
         return httpx.Timeout(
-            connect=cap(t.connect), read=read, write=cap(t.write), pool=cap(t.pool)
+            connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool)
         )
 
     def _answer_call(

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from ._base import BaseClient
 from ._call import Call, contexts_by_id
 from ._constants import DISCOVERY_DEADLINE, MODELS_FALLBACK_PATH
-from ._deadline import no_slot_error, slot_wait
+from ._deadline import no_slot_error, open_stream_read, slot_wait
 from ._errors import APIError, ConfigurationError, ModelsLabError, NotFoundError
 from ._httpx_errors import translated_httpx_error
 from ._limit import Limiter, Slot, pool_limits
@@ -138,6 +138,7 @@ class ModelsLabClient(BaseClient):
             except httpx.HTTPError as exc:
                 raise translated_httpx_error(exc, before_response=True) from exc
             if self._keeps_open(call, response):
+                open_stream_read(call, response)
                 return response, b"", slot
             try:
                 content = read_body(response, call, until)

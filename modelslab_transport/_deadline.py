@@ -6,12 +6,17 @@ stream nobody reads must not make every later call wait forever.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
+
+import httpx
 
 from ._call import Call
 from ._errors import APITimeoutError
 
-__all__ = ["deadline_error", "no_slot_error", "slot_wait"]
+__all__ = ["FirstEventWatch", "deadline_error", "no_slot_error", "open_stream_read", "slot_wait"]
 
 
 def deadline_error(deadline: float | None, where: str) -> APITimeoutError:
@@ -47,3 +52,47 @@ def no_slot_error(call: Call, until: float | None, limit: int | None) -> APITime
         f"{where} (a stream left unread and unclosed holds its slot).",
         before_response=False,
     )
+
+
+def open_stream_read(call: Call, response: httpx.Response) -> None:
+    """Give an event stream's body its full read timeout once its head has arrived.
+
+    The head of a stream is waited for no longer than the deadline (``_attempt_timeout``
+    caps the read timeout for it); the body's waits are each bounded by the read timeout
+    again, because a long answer may rightly outlast the deadline. httpcore takes the read
+    timeout from the request's ``timeout`` extension when it starts reading the body, so
+    setting it here, before the first read, is what the body gets.
+    """
+    timeouts = response.request.extensions.get("timeout")
+    if isinstance(timeouts, dict):
+        timeouts["read"] = call.timeout.read
+
+
+class FirstEventWatch:
+    """Ends a sync stream's wait for its first event at the deadline.
+
+    A blocking socket read cannot be given a new timeout once httpcore has started reading
+    the body, so a timer thread shuts the connection's socket down when the deadline passes
+    with no event yet: the blocked read then returns, and the stream raises the deadline's
+    ``APITimeoutError`` (see :attr:`fired`) instead of waiting out the read timeout.
+    """
+
+    def __init__(self, response: httpx.Response, until: float) -> None:
+        self.fired = False
+        self._response = response
+        self._timer = threading.Timer(max(0.0, until - time.monotonic()), self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _cut(self) -> None:
+        stream = self._response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:  # not a socket (a mock transport): nothing to cut
+            return
+        self.fired = True
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        """The first event came (or the stream ended): the watch is over."""
+        self._timer.cancel()

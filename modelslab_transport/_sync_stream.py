@@ -10,7 +10,7 @@ from types import TracebackType
 import httpx
 
 from ._call import Call
-from ._deadline import deadline_error
+from ._deadline import FirstEventWatch, deadline_error
 from ._errors import APIError
 from ._httpx_errors import translated_httpx_error
 from ._limit import Slot
@@ -63,21 +63,28 @@ def _iterate(
 ) -> Generator[StreamDelta, None, None]:
     # A function, not a method: a generator holding its ``Stream`` would form a reference
     # cycle, and a dropped stream would keep its slot until the cyclic collector ran.
+    watch: FirstEventWatch | None = None
     try:
         if preloaded is not None:
             yield from preloaded
             return
         chunks = response.iter_bytes()
+        if first_event_by is not None:
+            watch = FirstEventWatch(response, first_event_by[0])
         while not parser.done:
             try:
                 chunk = next(chunks, None)
             except httpx.HTTPError as exc:
+                _raise_if_cut(watch, first_event_by)
                 raise translated_httpx_error(exc, before_response=False, mid_stream=True) from exc
+            _raise_if_cut(watch, first_event_by)
             if chunk is None:
                 break
             deltas = parser.feed(chunk)
             if first_event_by is not None and first_event_seen(deltas, first_event_by):
                 first_event_by = None
+                if watch is not None:
+                    watch.cancel()
             yield from deltas
         yield from parser.finish()
         if parser.done:
@@ -86,10 +93,20 @@ def _iterate(
         annotate_stream_error(exc, response, secret)
         raise
     finally:
+        if watch is not None:
+            watch.cancel()
         try:
             response.close()
         finally:
             slot.release()
+
+
+def _raise_if_cut(
+    watch: FirstEventWatch | None, first_event_by: tuple[float, float] | None
+) -> None:
+    """The deadline's error when the watch cut the connection before the first event."""
+    if watch is not None and watch.fired and first_event_by is not None:
+        raise deadline_error(first_event_by[1], "before the first event")
 
 
 class Stream(Iterator[StreamDelta]):

@@ -248,3 +248,38 @@ async def test_an_async_stream_whose_first_event_never_comes_ends_at_the_deadlin
                 await anext(stream)
             assert time.monotonic() - started < 3
             assert client._limiter.in_flight == 0
+
+
+def test_a_sync_stream_whose_first_event_never_comes_ends_at_the_deadline() -> None:
+    """The head arrives, then nothing: the deadline ends the wait, not the 30 s read timeout."""
+    with (
+        RawServer(lambda body: [HOLD]) as raw,
+        ModelsLabClient("k", base_url=raw.base_url, timeout=30) as client,
+    ):
+        started = time.monotonic()
+        stream = client.stream_chat(REQUEST, deadline=1)
+        with pytest.raises(APITimeoutError, match="before the first event"):
+            next(stream)
+        assert time.monotonic() - started < 3
+        assert client._limiter.in_flight == 0
+
+
+async def _open_headless(base_url: str, kind: str) -> None:
+    """Open a stream with a 1 s deadline on a server that never sends its head."""
+    if kind == "sync":
+        with ModelsLabClient("k", base_url=base_url, timeout=30) as client:
+            list(client.stream_chat(REQUEST, deadline=1))
+        return
+    async with AsyncModelsLabClient("k", base_url=base_url, timeout=30) as aclient:
+        stream = await aclient.stream_chat(REQUEST, deadline=1)
+        await anext(stream)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_stream_whose_head_never_comes_ends_at_the_deadline(kind: str) -> None:
+    """No response head at all: the deadline bounds that wait too, for both clients."""
+    with RawServer(lambda body: (b"", [HOLD])) as raw:
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError):
+            await _open_headless(raw.base_url, kind)
+        assert time.monotonic() - started < 3
