@@ -165,15 +165,27 @@ class BatchResult:
         return (len(self.rows) - self.first_rows) / busy if busy > 0 else 0.0
 
     def summary(self) -> str:
-        """One line: counts, throughput, tokens and dollars."""
+        """One line: counts, throughput, tokens and dollars.
+
+        The rate after start-up is left out when no rows came back after the first block:
+        a small job is over before there is anything to measure.
+        """
+        if len(self.rows) > self.first_rows and self.seconds > self.warmup_seconds:
+            steady = f"{_rate(self.steady_requests_per_second)} after start-up"
+        else:
+            steady = "too short to measure after start-up"
         return (
             f"{len(self.rows)} prompts in {self.seconds:.1f} s "
-            f"({self.requests_per_second:.1f} requests/s, "
-            f"{self.steady_requests_per_second:.1f} after start-up): "
+            f"({_rate(self.requests_per_second)} requests/s, {steady}): "
             f"{len(self.rows) - len(self.failed)} answered, {len(self.failed)} failed; "
             f"tokens {self.input_tokens:,} in / {self.output_tokens:,} out; "
             f"estimated cost ${self.cost:.6f}"
         )
+
+
+def _rate(value: float) -> str:
+    """A rate with one decimal, or two significant digits below 0.1 (never a bare "0.0")."""
+    return f"{value:.1f}" if value >= 0.1 or value == 0 else f"{value:.2g}"
 
 
 def _row_from_record(record: Mapping[str, Any]) -> RowResult:
@@ -313,15 +325,39 @@ def _items(prompts: Sequence[str | Mapping[str, Any]]) -> list[dict[str, Any]]:
     return items
 
 
-def _progress(total: int, enabled: bool) -> Any:
-    """A tqdm bar, or ``None`` when disabled or tqdm is not installed."""
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm  # type: ignore[import-untyped]
-    except ImportError:
-        return None
-    return tqdm(total=total, unit="prompt", desc="prompts", file=sys.stderr)
+class _Progress:
+    """One tqdm bar on a terminal; a few plain lines when stderr is redirected.
+
+    A bar redraws itself with carriage returns, which turns a log file into one long line,
+    so redirected output gets a line at every quarter of the job instead.
+    """
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.done, self._next = total, 0, 0.25
+        self.enabled = enabled
+        self.bar: Any = None
+        if enabled and sys.stderr.isatty():
+            try:
+                from tqdm.auto import tqdm  # type: ignore[import-untyped]
+            except ImportError:
+                return
+            self.bar = tqdm(total=total, unit="prompt", desc="prompts", file=sys.stderr)
+
+    def update(self, count: int) -> None:
+        """Count ``count`` more rows done."""
+        self.done += count
+        if self.bar is not None:
+            self.bar.update(count)
+            return
+        if self.enabled and self.done >= self._next * self.total:
+            print(f"prompts: {self.done}/{self.total} done", file=sys.stderr, flush=True)
+            while self._next * self.total <= self.done and self._next <= 1:
+                self._next += 0.25
+
+    def close(self) -> None:
+        """End the bar, if one was drawn."""
+        if self.bar is not None:
+            self.bar.close()
 
 
 def run_batch(
@@ -357,7 +393,8 @@ def run_batch(
         num_cpus_per_worker: Ray CPUs reserved per actor (the work is waiting on the network).
         max_retries: Retries per request.
         options: Further non-secret model arguments (``temperature``, ``max_tokens``...).
-        progress: Show a tqdm progress bar (instead of Ray Data's own) if tqdm is installed.
+        progress: Report progress on stderr (a tqdm bar on a terminal, else a line at each
+            quarter of the job; Ray Data's own bars stay off) and print the summary once.
 
     Raises:
         ConfigurationError: The budget does not fit ``plan_limit``, or a prompt is malformed.
@@ -387,9 +424,9 @@ def _collect(dataset: Any, total: int, progress: bool) -> BatchResult:
     from ray.data import DataContext
 
     context = DataContext.get_current()
-    bar = _progress(total, progress)
+    bar = _Progress(total, progress)
     saved = context.enable_progress_bars
-    context.enable_progress_bars = bar is None  # one bar is enough
+    context.enable_progress_bars = False  # ours is the only one
     rows: list[RowResult] = []
     started = time.perf_counter()
     warmup, first = 0.0, 0
@@ -398,15 +435,13 @@ def _collect(dataset: Any, total: int, progress: bool) -> BatchResult:
             if not rows:
                 warmup, first = time.perf_counter() - started, len(batch)
             rows.extend(_row_from_record(r) for r in batch.to_dict("records"))
-            if bar is not None:
-                bar.update(len(batch))
+            bar.update(len(batch))
     finally:
         context.enable_progress_bars = saved
-        if bar is not None:
-            bar.close()
+        bar.close()
     elapsed = time.perf_counter() - started
     result = BatchResult(sorted(rows, key=lambda row: row.id), elapsed, warmup, first)
-    if bar is not None:
+    if progress:
         print(result.summary(), file=sys.stderr)
     return result
 

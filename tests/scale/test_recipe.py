@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import pickle
+import sys
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 
 from modelslab_transport import DEFAULT_MODEL, ConfigurationError, estimate_cost
 
-from .conftest import SERVER_KEY
+from .conftest import SERVER_KEY, load_example
 
 
 @pytest.mark.parametrize(
@@ -115,3 +117,70 @@ def test_batch_result_totals_and_summary(recipe: ModuleType) -> None:
     summary = result.summary()
     for part in ("4 prompts", "3 answered, 1 failed", "16 in / 26 out", "$0.750000"):
         assert part in summary
+
+
+def test_a_job_over_before_the_first_block_is_too_short_to_measure(recipe: ModuleType) -> None:
+    rows = [recipe.RowResult(i, "p", "a", None, 1, 1, None) for i in range(2)]
+    summary = recipe.BatchResult(rows, seconds=3.0, warmup_seconds=3.0, first_rows=2).summary()
+    assert "too short to measure after start-up" in summary
+    assert "0.0" not in summary.split(":")[0]
+    slow = recipe.BatchResult(rows, seconds=40.0, warmup_seconds=1.0, first_rows=1).summary()
+    assert "(0.05 requests/s, 0.026 after start-up)" in slow
+
+
+def _cli_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run the CLI on ``argv``, expecting it to stop before Ray; its one stderr line."""
+    cli = load_example("ray_batch_cli")
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    assert stop.value.code not in (0, None)
+    message = str(stop.value.code) + capsys.readouterr().err
+    assert len(message.strip().splitlines()) == 1, message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--workers", "8"], "--workers 8 is more than --plan-limit 5"),
+        (["--workers", "2", "--per-worker", "3"], "--workers 2 x --per-worker 3 = 6"),
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--per-worker", "0"], "--per-worker must be at least 1"),
+        (["--plan-limit", "0"], "--plan-limit must be at least 1"),
+        ([], "No MODELSLAB_API_KEY"),
+    ],
+)
+def test_cli_refuses_a_mistake_in_one_line_naming_the_option(
+    argv: list[str],
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if expected != "No MODELSLAB_API_KEY":
+        monkeypatch.setenv("MODELSLAB_API_KEY", "sk-cli-test")
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("What is 1 + 2?\n", encoding="utf-8")
+    message = _cli_error([str(prompts), *argv], capsys)
+    assert expected in message
+    assert "per_worker_concurrency" not in message
+    assert "sk-cli-test" not in message
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+
+
+def test_cli_names_a_missing_prompts_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MODELSLAB_API_KEY", "sk-cli-test")
+    message = _cli_error([str(tmp_path / "missing.txt")], capsys)
+    assert "missing.txt" in message
+
+
+def test_cli_help_gives_every_option_its_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        load_example("ray_batch_cli").main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for option in ("--framework", "--model", "--workers", "--per-worker", "--plan-limit"):
+        assert option in text
+    for default in ("(default: langchain)", "(default: 1)", "(default: 5)"):
+        assert default in text
