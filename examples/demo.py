@@ -103,17 +103,50 @@ def llama_index_rag(settings: dict[str, Any]) -> str:
     return str(engine.query("How tall is the Eiffel Tower?")).strip()
 
 
+def run(b: dict[str, Any]) -> None:
+    """Run both jobs against the backend ``b`` and print what each answered."""
+    print(f"backend: {b['name']}")
+    print(f"model:   {MODEL}\n")
+    print("LangChain agent (create_agent + ChatModelsLab):")
+    print(f"  {langchain_agent(b['settings'])}\n")
+    print("LlamaIndex RAG (VectorStoreIndex + ModelsLabLLM):")
+    print(f"  answer: {llama_index_rag(b['settings'])}")
+    if hasattr(b.get("engine"), "describe"):
+        print(f"\nanswered by: {b['engine'].describe()}")
+
+
+def explain_failure(error: Exception, settings: dict[str, Any]) -> str:
+    """Say in a few lines what the demo tried, why it failed and how to run it offline."""
+    from modelslab_transport import DEFAULT_BASE_URL
+
+    url = settings.get("base_url") or os.environ.get("MODELSLAB_BASE_URL") or DEFAULT_BASE_URL
+    # The first line of our errors is the cause; later lines are advice for library users.
+    why = (str(error).strip().splitlines() or [""])[0]
+    lines = [
+        f"demo failed: no answer from {url} for model {MODEL}",
+        f"why:     {type(error).__name__}: {why}",
+    ]
+    if os.environ.get("MODELSLAB_API_KEY"):
+        lines.append(
+            "offline: unset MODELSLAB_API_KEY and run `make demo` again (it starts a local\n"
+            "         server), or run `modelslab-local serve` and export the two variables\n"
+            "         it prints."
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
-    """Run both jobs and print which backend answered."""
+    """Run both jobs and print which backend answered; on an API error, say why briefly."""
+    from modelslab_transport import ModelsLabError
+
     with backend() as b:
-        print(f"backend: {b['name']}")
-        print(f"model:   {MODEL}\n")
-        print("LangChain agent (create_agent + ChatModelsLab):")
-        print(f"  {langchain_agent(b['settings'])}\n")
-        print("LlamaIndex RAG (VectorStoreIndex + ModelsLabLLM):")
-        print(f"  answer: {llama_index_rag(b['settings'])}")
-        if hasattr(b.get("engine"), "describe"):
-            print(f"\nanswered by: {b['engine'].describe()}")
+        try:
+            run(b)
+        except ModelsLabError as error:
+            # A traceback from inside LangGraph and httpx would hide the one line that matters.
+            sys.stdout.flush()
+            print(explain_failure(error, b["settings"]), file=sys.stderr)
+            return 1
     return 0
 
 

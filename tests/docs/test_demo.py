@@ -7,6 +7,7 @@ engine keeps its answers fixed whether or not the optional real model is install
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +90,55 @@ def test_demo_shows_both_answers(demo: subprocess.CompletedProcess[str]) -> None
     assert "tools called: ['get_weather']" in agent
     assert "answer: According to get_weather: It is 18 °C and sunny in Paris." in agent
     assert "answer: The Eiffel Tower in Paris is 330 metres tall" in rag
+
+
+def _run_demo_with(env_overrides: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELSLAB_")}
+    env.update(env_overrides, PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [sys.executable, "examples/demo.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        check=False,
+    )
+
+
+def _closed_loopback_port() -> int:
+    """A port nothing listens on: bound by the OS, then released."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _assert_short_failure(done: subprocess.CompletedProcess[str], url: str, cause: str) -> None:
+    """Non-zero, no traceback, a few lines: what was tried, why it failed, how to go offline."""
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    report = done.stderr.splitlines()
+    assert 2 <= len(report) <= 5, done.stderr[-3000:]
+    assert report[0] == f"demo failed: no answer from {url} for model baidu-ernie-4.5-vl-28b-a3b"
+    assert report[1].startswith("why:")
+    assert cause in report[1]
+    assert "unset MODELSLAB_API_KEY" in done.stderr
+    assert "modelslab-local serve" in done.stderr
+
+
+def test_demo_with_a_key_and_no_server_says_why_in_a_few_lines() -> None:
+    url = f"http://127.0.0.1:{_closed_loopback_port()}/api/v7/llm"
+    done = _run_demo_with({"MODELSLAB_API_KEY": "demo-key", "MODELSLAB_BASE_URL": url})
+    _assert_short_failure(done, url, "Connection refused")
+
+
+def test_demo_with_a_wrong_key_says_the_server_refused_it() -> None:
+    from modelslab_local import start_server
+
+    with start_server(engine="deterministic", api_key="the-right-key") as server:
+        done = _run_demo_with(
+            {"MODELSLAB_API_KEY": "a-wrong-key", "MODELSLAB_BASE_URL": server.base_url}
+        )
+    _assert_short_failure(done, server.base_url, "401")
+    assert "a-wrong-key" not in done.stdout + done.stderr

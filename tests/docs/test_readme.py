@@ -130,7 +130,7 @@ def _check_command(words: list[str]) -> list[str]:
         extras = PYPROJECT["project"]["optional-dependencies"]
         for arg in args:
             name, _, rest = arg.partition("[")
-            if name == PYPROJECT["project"]["name"] and rest:
+            if name in (PYPROJECT["project"]["name"], ".") and rest:
                 missing += [f"extra {e}" for e in rest.rstrip("]").split(",") if e not in extras]
     elif program.endswith("python") and args[:1] == ["-m"]:
         module = args[1]
@@ -147,6 +147,43 @@ def _check_command(words: list[str]) -> list[str]:
 def test_bash_block_names_what_exists(block: Block) -> None:
     missing = [m for words in _commands(block) for m in _check_command(words)]
     assert missing == [], f"README.md line {block.line}"
+
+
+# The package is not on the package index: an install or download by its bare name (no path,
+# no clone) would fail for the reader, so the README must not show one.
+_INDEX_INSTALL = re.compile(
+    r"\b(?:pip3?|uv pip|uv|pipx|poetry)\s+(?:install|download|add)\b[^\n`]*?"
+    r"(?<![\w/.-])[\"']?modelslab-integrations\b(?:\[[^\]]*\])?[\"']?"
+)
+# Known exception until the Ray section's install line moves to a clone path like the others.
+_ALLOWED_INDEX_INSTALLS = {'pip install "modelslab-integrations[ray,all]"'}
+
+
+def index_installs(text: str) -> list[str]:
+    """The commands in ``text`` that install or download this package from the package index."""
+    lines = [m.group(0) for m in _INDEX_INSTALL.finditer(text)]
+    return [line for line in lines if line.strip() not in _ALLOWED_INDEX_INSTALLS]
+
+
+@pytest.mark.parametrize(
+    ("text", "claims"),
+    [
+        ('pip install "modelslab-integrations[all]"', True),
+        ("pip install modelslab-integrations", True),
+        ("`pip download --no-deps --no-binary :all: modelslab-integrations`", True),
+        ('pip install -e ".[all]"', False),
+        ('pip install "/path/to/clone[all]"', False),
+        ('pip install "modelslab_integrations-0.1.0.tar.gz[all]"', False),
+        ("pip install ./modelslab-integrations", False),
+        ("the modelslab-integrations distribution", False),
+    ],
+)
+def test_index_install_detector(text: str, claims: bool) -> None:
+    assert bool(index_installs(text)) is claims
+
+
+def test_readme_does_not_install_from_the_package_index() -> None:
+    assert index_installs(README.read_text(encoding="utf-8")) == []
 
 
 # --------------------------------------------------------------------------- tables, links
