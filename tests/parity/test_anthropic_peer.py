@@ -17,7 +17,13 @@ from typing import Any
 
 import pytest
 from langchain_anthropic import ChatAnthropic
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 
 from langchain_modelslab import ChatModelsLab
 
@@ -92,6 +98,18 @@ TOOL = {
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
 }
 
+TEXT = {"type": "text", "text": "What is this?"}
+IMAGE = {
+    "type": "image",
+    "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+}
+CACHED = {"cache_control": {"type": "ephemeral"}}
+ANTHROPIC_TOOL = {
+    "name": "get",
+    "description": "Weather of a city.",
+    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+}
+
 CASES: list[Any] = [
     pytest.param([HumanMessage("Hi")], {}, id="text"),
     pytest.param(
@@ -113,12 +131,55 @@ CASES: list[Any] = [
         {},
         id="tool-result",
     ),
+    pytest.param([HumanMessage([TEXT, IMAGE])], {}, id="image"),
+    pytest.param(
+        [SystemMessage("Be brief."), SystemMessage("Use French."), HumanMessage("Hi")],
+        {},
+        id="several-system-messages",
+    ),
+    pytest.param([HumanMessage("Weather?")], {"tool_choice": "get"}, id="forced-tool"),
+    pytest.param(
+        [
+            HumanMessage("Look"),
+            AIMessage(content="", tool_calls=[CALL]),
+            ToolMessage([{"type": "text", "text": "shot"}, IMAGE], tool_call_id="toolu_1"),
+        ],
+        {},
+        id="tool-result-with-image",
+    ),
+    pytest.param(
+        [SystemMessage([{**TEXT, "text": "Be brief.", **CACHED}]), HumanMessage("Hi")],
+        {},
+        id="cache-system",
+    ),
+    pytest.param(
+        [
+            HumanMessage([{**TEXT, **CACHED}, {**IMAGE, **CACHED}]),
+            AIMessage("ok"),
+            HumanMessage("more"),
+        ],
+        {},
+        id="cache-text-and-image",
+    ),
+    pytest.param(
+        [
+            HumanMessage("Weather?"),
+            AIMessage(content="", tool_calls=[CALL]),
+            ToolMessage([{"type": "text", "text": "sunny", **CACHED}], tool_call_id="toolu_1"),
+        ],
+        {},
+        id="cache-tool-result",
+    ),
+    pytest.param(
+        [HumanMessage("Weather?")], {"tools": [{**ANTHROPIC_TOOL, **CACHED}]}, id="cache-tool"
+    ),
 ]
 
 
 def _sent(server: str, model: Any, messages: list[BaseMessage], tools: dict[str, Any]) -> Any:
     _Recorder.bodies.clear()
-    bound = model.bind_tools([TOOL], **tools) if tools else model
+    options = dict(tools)
+    bound = model.bind_tools(options.pop("tools", [TOOL]), **options) if tools else model
     bound.invoke(messages)
     return _Recorder.bodies[-1]
 
