@@ -7,6 +7,7 @@ docs/modelslab-api.md lists on purpose.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
@@ -197,3 +198,21 @@ def test_messages_body_equals_chat_anthropic(
     listed = _differences()
     assert listed == {"max_tokens", "is_error"}  # the list is read, not empty
     assert _without(mine, listed) == _without(theirs, listed)
+
+
+@pytest.mark.parametrize(
+    ("messages", "tools"), [c for c in CASES if str(c.id).startswith("cache-")]
+)
+def test_async_body_keeps_the_cache_marks(
+    server: str, messages: list[BaseMessage], tools: dict[str, Any]
+) -> None:
+    ours = ChatModelsLab(
+        api_key="k", base_url=server, model="m", api_format="anthropic", max_retries=0
+    )
+    sync_body = _sent(server, ours, messages, tools)
+    options = dict(tools)
+    bound = ours.bind_tools(options.pop("tools", [TOOL]), **options) if tools else ours
+    _Recorder.bodies.clear()
+    asyncio.run(bound.ainvoke(messages))
+    assert "cache_control" in json.dumps(_Recorder.bodies[-1])
+    assert _Recorder.bodies[-1] == sync_body
