@@ -89,9 +89,7 @@ def convert_messages(messages: Sequence[BaseMessage]) -> list[ChatMessage]:
         elif isinstance(message, HumanMessage):
             out.extend(_user(message.content, message.name, f"messages[{i}]"))
         elif isinstance(message, SystemMessage):
-            out.append(
-                {"role": "system", "content": _plain_text(message.content, f"messages[{i}]")}
-            )
+            out.append({"role": "system", "content": _system(message.content, f"messages[{i}]")})
         elif isinstance(message, RoleMessage) and message.role in _ROLES:
             out.extend(_generic(message, f"messages[{i}]"))
         else:
@@ -109,7 +107,7 @@ def _generic(message: RoleMessage, where: str) -> list[ChatMessage]:
         return _user(message.content, message.name, where)
     if role == "assistant":
         return [_assistant(AIMessage(content=message.content), where)]
-    return [{"role": role, "content": _plain_text(message.content, where)}]  # type: ignore[typeddict-item]
+    return [{"role": role, "content": _system(message.content, where)}]  # type: ignore[typeddict-item]
 
 
 def _user(content: str | list[Any], name: str | None, where: str) -> list[ChatMessage]:
@@ -197,10 +195,22 @@ def _add_thinking_marks(message: AIMessage, wire: ChatMessage) -> None:
 def _tool_message(call_id: str, content: Any, where: str) -> ChatMessage:
     texts, images = _tool_content(content, where)
     text = "\n".join(texts)
-    if not images:
-        return {"role": "tool", "tool_call_id": call_id, "content": text}
-    parts: list[ContentPart] = [{"type": "text", "text": text}] if text else []
-    return {"role": "tool", "tool_call_id": call_id, "content": [*parts, *images]}
+    wire: ChatMessage = {"role": "tool", "tool_call_id": call_id, "content": text}
+    mark = _cache_mark(content)
+    if images or mark is not None:  # blocks, as ChatAnthropic sends a marked result
+        parts: list[ContentPart] = [{"type": "text", "text": text}] if text else []
+        wire["content"] = [*parts, *images]
+    if mark is not None:  # as ChatAnthropic: a block's mark is hoisted onto the tool_result
+        wire["cache_control"] = mark
+    return wire
+
+
+def _cache_mark(content: Any) -> Any:
+    """The last ``cache_control`` among a tool output's blocks, if any."""
+    if not isinstance(content, list):
+        return None
+    marks = [b["cache_control"] for b in content if isinstance(b, dict) and "cache_control" in b]
+    return marks[-1] if marks else None
 
 
 def _tool_result(block: Block, where: str) -> ChatMessage:
@@ -208,7 +218,10 @@ def _tool_result(block: Block, where: str) -> ChatMessage:
     if not isinstance(call_id, str):
         msg = f"{where}: tool_result block without a tool_use_id."
         raise UnsupportedContentError(msg)
-    return _tool_message(call_id, block.get("content", ""), where)
+    wire = _tool_message(call_id, block.get("content", ""), where)
+    if block.get("cache_control"):
+        wire["cache_control"] = block["cache_control"]
+    return wire
 
 
 def _tool_content(content: Any, where: str) -> tuple[list[str], list[ContentPart]]:
@@ -219,7 +232,7 @@ def _tool_content(content: Any, where: str) -> tuple[list[str], list[ContentPart
     images: list[ContentPart] = []
     for j, block in enumerate(content if isinstance(content, list) else [content]):
         if isinstance(block, dict) and block.get("type") in ("image", "image_url"):
-            images.append(_image_part(block, f"{where}.content[{j}]"))
+            images.append(_plain(_image_part(block, f"{where}.content[{j}]")))
         elif isinstance(block, str):
             texts.append(block)
         elif isinstance(block, dict) and block.get("type") == "text":
@@ -243,7 +256,10 @@ def _user_part(block: Any, where: str) -> ContentPart | None:
         return {"type": "text", "text": block}
     kind = block.get("type") if isinstance(block, dict) else None
     if kind == "text":
-        return {"type": "text", "text": _text(block, "text", where)}
+        part: ContentPart = {"type": "text", "text": _text(block, "text", where)}
+        if block.get("cache_control"):  # prompt caching (Messages format)
+            part["cache_control"] = block["cache_control"]
+        return part
     if kind in ("image", "image_url"):
         return _image_part(block, where)
     if kind in ("reasoning", "thinking", "redacted_thinking"):
@@ -262,11 +278,11 @@ def _image_part(block: Block, where: str) -> ContentPart:
             part: ContentPart = {"type": "image_url", "image_url": {"url": url}}
             if isinstance(spec, dict) and spec.get("detail"):
                 part["image_url"]["detail"] = spec["detail"]
-            return part
+            return _marked(part, block)
     else:
         url = _image_url(block.get("source") if "source" in block else block)
         if url:
-            return {"type": "image_url", "image_url": {"url": url}}
+            return _marked({"type": "image_url", "image_url": {"url": url}}, block)
     msg = f"{where}: image block has no usable url or base64 data (file ids are not supported)."
     raise UnsupportedContentError(msg)
 
@@ -304,6 +320,28 @@ def _unsupported(block: Any, where: str) -> UnsupportedContentError:
 # ---------------------------------------------------------------------------- helpers
 
 
+def _marked(part: ContentPart, block: Block) -> ContentPart:
+    if block.get("cache_control"):  # prompt caching (Messages format)
+        part["cache_control"] = block["cache_control"]
+    return part
+
+
+def _plain(part: ContentPart) -> ContentPart:
+    """The part without its cache mark (a tool result carries one mark, on the result)."""
+    part.pop("cache_control", None)
+    return part
+
+
+def _system(content: str | list[Any], where: str) -> str | list[ContentPart]:
+    """A system message's text; its text parts when one carries a prompt-caching mark."""
+    text = _plain_text(content, where)
+    if isinstance(content, str) or not any(
+        isinstance(b, dict) and "cache_control" in b for b in content
+    ):
+        return text
+    return [p for j, b in enumerate(content) if (p := _user_part(b, f"{where}[{j}]")) is not None]
+
+
 def _plain_text(content: str | list[Any], where: str) -> str:
     if isinstance(content, str):
         return content
@@ -339,8 +377,8 @@ def _arguments(value: Any, where: str) -> str:
 
 
 def _collapse(parts: list[ContentPart]) -> str | list[ContentPart]:
-    """Text-only content as one string: the API documents string content."""
-    if all(p["type"] == "text" for p in parts):
+    """Text-only content as one string (the API documents string content), unless cached."""
+    if all(p["type"] == "text" and "cache_control" not in p for p in parts):
         return "\n".join(p["text"] for p in parts)
     return parts
 

@@ -52,17 +52,23 @@ def _blocks(content: Any, where: str) -> list[JSON]:
         if not isinstance(part, dict):
             raise ConfigurationError(f"{where}.content[{i}]: expected a content part dict.")
         kind = part.get("type")
+        block: JSON
         if kind == "text":
-            if part.get("text"):
-                blocks.append({"type": "text", "text": part["text"]})
+            if not part.get("text"):
+                continue
+            block = {"type": "text", "text": part["text"]}
         elif kind == "image_url":
             image = part.get("image_url")
             url = image.get("url") if isinstance(image, dict) else image
             if not isinstance(url, str):
                 raise ConfigurationError(f"{where}.content[{i}]: image_url has no url.")
-            blocks.append(_image_block(url, f"{where}.content[{i}]"))
+            block = _image_block(url, f"{where}.content[{i}]")
         else:  # already a Messages block (document, image ...): pass it through
             blocks.append(dict(part))
+            continue
+        if part.get("cache_control"):  # a prompt-caching mark stays on its block
+            block["cache_control"] = part["cache_control"]
+        blocks.append(block)
     return blocks
 
 
@@ -108,6 +114,8 @@ def _tool_result(message: ChatMessage, where: str) -> JSON:
     result["content"] = content if isinstance(content, str) else _blocks(content, where)
     if message.get("is_error"):
         result["is_error"] = True
+    if message.get("cache_control"):
+        result["cache_control"] = message["cache_control"]
     return result
 
 
@@ -118,23 +126,41 @@ def _append(out: list[JSON], role: str, blocks: list[JSON]) -> None:
         out.append({"role": role, "content": blocks})
 
 
-def _system_text(content: Any, where: str) -> str:
-    return "".join(b.get("text", "") for b in _blocks(content, where) if b["type"] == "text")
+def _system_blocks(content: Any, where: str) -> list[JSON]:
+    """The system message's text as one block, or its blocks when one carries a cache mark."""
+    blocks = [b for b in _blocks(content, where) if b["type"] == "text"]
+    if any("cache_control" in b for b in blocks):
+        return blocks
+    text = "".join(b.get("text", "") for b in blocks)
+    return [{"type": "text", "text": text}] if text else []
 
 
-def convert_messages(messages: list[ChatMessage]) -> tuple[str | None, list[JSON]]:
-    """Split OpenAI messages into the Messages ``system`` string and ``messages`` list.
+def _system(blocks: list[JSON]) -> str | list[JSON] | None:
+    """``system`` as one string, or as blocks (as ChatAnthropic sends them).
+
+    Blocks when there are several system messages or a block carries a prompt-caching mark.
+    """
+    if len(blocks) > 1 or any("cache_control" in b for b in blocks):
+        return blocks
+    return blocks[0]["text"] if blocks else None
+
+
+def convert_messages(messages: list[ChatMessage]) -> tuple[str | list[JSON] | None, list[JSON]]:
+    """Split OpenAI messages into the Messages ``system`` and ``messages`` list.
+
+    ``system`` is one string, or a list of text blocks (one per system message, or the
+    message's own blocks when one carries ``cache_control``).
 
     Raises:
         ConfigurationError: A message is malformed (names the index and the problem).
     """
-    system: list[str] = []
+    system: list[JSON] = []
     out: list[JSON] = []
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         role = message.get("role")
         if role in ("system", "developer"):
-            system.append(_system_text(message.get("content"), where))
+            system.extend(_system_blocks(message.get("content"), where))
         elif role == "user":
             _append(out, "user", _blocks(message.get("content"), where))
         elif role == "assistant":
@@ -145,9 +171,9 @@ def convert_messages(messages: list[ChatMessage]) -> tuple[str | None, list[JSON
             raise ConfigurationError(f"{where}: unsupported role {role!r}.")
     for turn in out:  # one plain text block reads better (and is smaller) as a string
         blocks = turn["content"]
-        if len(blocks) == 1 and blocks[0]["type"] == "text":
+        if len(blocks) == 1 and blocks[0]["type"] == "text" and "cache_control" not in blocks[0]:
             turn["content"] = blocks[0]["text"]
-    return ("\n\n".join(s for s in system if s) or None), out
+    return _system(system), out
 
 
 def _tools(tools: list[ToolSpec]) -> list[JSON]:
@@ -169,6 +195,8 @@ def _tools(tools: list[ToolSpec]) -> list[JSON]:
             spec["description"] = fn["description"]
         if fn.get("strict") is not None:  # the Messages API enforces it too
             spec["strict"] = fn["strict"]
+        if tool.get("cache_control"):
+            spec["cache_control"] = tool["cache_control"]
         converted.append(spec)
     return converted
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._cache_marks import uncached_messages, uncached_tools
 from ._catalog import default_max_tokens
 from ._common import (
     arguments_text,
@@ -66,7 +67,7 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
     max_tokens = request.get("max_tokens")
     body: JSON = {
         "model": request["model"],
-        "messages": text_tool_results(replayed_reasoning(request["messages"])),
+        "messages": text_tool_results(uncached_messages(replayed_reasoning(request["messages"]))),
         "max_tokens": max_tokens
         if max_tokens is not None
         else default_max_tokens(request["model"]),
@@ -75,6 +76,8 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
         value = request.get(key)
         if value is not None:
             body[key] = value
+    if "tools" in body:
+        body["tools"] = uncached_tools(body["tools"])
     if stream:
         body["stream"] = True
         if request.get("stream_usage") is not False:

@@ -44,6 +44,7 @@ class ContentPart(TypedDict, total=False):
     type: Required[Literal["text", "image_url"]]
     text: str
     image_url: ImageURL
+    cache_control: JSON  # a prompt-caching mark: the Messages format only
 
 
 class ToolCallFunction(TypedDict):
@@ -82,6 +83,7 @@ class ChatMessage(TypedDict, total=False):
     thinking_signature: str
     redacted_thinking: list[str]
     is_error: bool
+    cache_control: JSON
 
 
 class FunctionSpec(TypedDict, total=False):
@@ -94,10 +96,14 @@ class FunctionSpec(TypedDict, total=False):
 
 
 class ToolSpec(TypedDict):
-    """An OpenAI tool definition: ``{"type": "function", "function": {...}}``."""
+    """An OpenAI tool definition: ``{"type": "function", "function": {...}}``.
+
+    ``cache_control`` (a prompt-caching mark) is sent on the Messages format only.
+    """
 
     type: Literal["function"]
     function: FunctionSpec
+    cache_control: NotRequired[JSON]
 
 
 ToolChoice = str | JSON

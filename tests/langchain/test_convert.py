@@ -57,8 +57,18 @@ CASES: list[tuple[str, list[BaseMessage], list[dict[str, Any]]]] = [
     ),
     (
         "system list content",
+        [SystemMessage([{"type": "text", "text": "x"}, "y"])],
+        [{"role": "system", "content": "x\ny"}],
+    ),
+    (
+        "system blocks keep their prompt-caching mark",
         [SystemMessage([{"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}])],
-        [{"role": "system", "content": "x"}],
+        [
+            {
+                "role": "system",
+                "content": [{"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}],
+            }
+        ],
     ),
     (
         "openai image_url part keeps detail",
@@ -274,7 +284,12 @@ CASES: list[tuple[str, list[BaseMessage], list[dict[str, Any]]]] = [
         ],
         [
             {"role": "tool", "tool_call_id": "foo", "content": "great pick"},
-            {"role": "user", "content": "and now?"},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "and now?", "cache_control": {"type": "ephemeral"}}
+                ],
+            },
         ],
     ),
     (

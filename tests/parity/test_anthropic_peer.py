@@ -7,6 +7,7 @@ docs/modelslab-api.md lists on purpose.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
@@ -17,7 +18,13 @@ from typing import Any
 
 import pytest
 from langchain_anthropic import ChatAnthropic
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 
 from langchain_modelslab import ChatModelsLab
 
@@ -92,6 +99,18 @@ TOOL = {
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
 }
 
+TEXT = {"type": "text", "text": "What is this?"}
+IMAGE = {
+    "type": "image",
+    "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+}
+CACHED = {"cache_control": {"type": "ephemeral"}}
+ANTHROPIC_TOOL = {
+    "name": "get",
+    "description": "Weather of a city.",
+    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+}
+
 CASES: list[Any] = [
     pytest.param([HumanMessage("Hi")], {}, id="text"),
     pytest.param(
@@ -113,12 +132,55 @@ CASES: list[Any] = [
         {},
         id="tool-result",
     ),
+    pytest.param([HumanMessage([TEXT, IMAGE])], {}, id="image"),
+    pytest.param(
+        [SystemMessage("Be brief."), SystemMessage("Use French."), HumanMessage("Hi")],
+        {},
+        id="several-system-messages",
+    ),
+    pytest.param([HumanMessage("Weather?")], {"tool_choice": "get"}, id="forced-tool"),
+    pytest.param(
+        [
+            HumanMessage("Look"),
+            AIMessage(content="", tool_calls=[CALL]),
+            ToolMessage([{"type": "text", "text": "shot"}, IMAGE], tool_call_id="toolu_1"),
+        ],
+        {},
+        id="tool-result-with-image",
+    ),
+    pytest.param(
+        [SystemMessage([{**TEXT, "text": "Be brief.", **CACHED}]), HumanMessage("Hi")],
+        {},
+        id="cache-system",
+    ),
+    pytest.param(
+        [
+            HumanMessage([{**TEXT, **CACHED}, {**IMAGE, **CACHED}]),
+            AIMessage("ok"),
+            HumanMessage("more"),
+        ],
+        {},
+        id="cache-text-and-image",
+    ),
+    pytest.param(
+        [
+            HumanMessage("Weather?"),
+            AIMessage(content="", tool_calls=[CALL]),
+            ToolMessage([{"type": "text", "text": "sunny", **CACHED}], tool_call_id="toolu_1"),
+        ],
+        {},
+        id="cache-tool-result",
+    ),
+    pytest.param(
+        [HumanMessage("Weather?")], {"tools": [{**ANTHROPIC_TOOL, **CACHED}]}, id="cache-tool"
+    ),
 ]
 
 
 def _sent(server: str, model: Any, messages: list[BaseMessage], tools: dict[str, Any]) -> Any:
     _Recorder.bodies.clear()
-    bound = model.bind_tools([TOOL], **tools) if tools else model
+    options = dict(tools)
+    bound = model.bind_tools(options.pop("tools", [TOOL]), **options) if tools else model
     bound.invoke(messages)
     return _Recorder.bodies[-1]
 
@@ -136,3 +198,21 @@ def test_messages_body_equals_chat_anthropic(
     listed = _differences()
     assert listed == {"max_tokens", "is_error"}  # the list is read, not empty
     assert _without(mine, listed) == _without(theirs, listed)
+
+
+@pytest.mark.parametrize(
+    ("messages", "tools"), [c for c in CASES if str(c.id).startswith("cache-")]
+)
+def test_async_body_keeps_the_cache_marks(
+    server: str, messages: list[BaseMessage], tools: dict[str, Any]
+) -> None:
+    ours = ChatModelsLab(
+        api_key="k", base_url=server, model="m", api_format="anthropic", max_retries=0
+    )
+    sync_body = _sent(server, ours, messages, tools)
+    options = dict(tools)
+    bound = ours.bind_tools(options.pop("tools", [TOOL]), **options) if tools else ours
+    _Recorder.bodies.clear()
+    asyncio.run(bound.ainvoke(messages))
+    assert "cache_control" in json.dumps(_Recorder.bodies[-1])
+    assert _Recorder.bodies[-1] == sync_body

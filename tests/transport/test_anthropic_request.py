@@ -27,7 +27,7 @@ CONVERSIONS = [
             {"role": "developer", "content": [{"type": "text", "text": "Be kind."}]},
             {"role": "user", "content": "Hi"},
         ],
-        "Be brief.\n\nBe kind.",
+        [{"type": "text", "text": "Be brief."}, {"type": "text", "text": "Be kind."}],
         [{"role": "user", "content": "Hi"}],
         id="system-lifted",
     ),
