@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -181,6 +182,14 @@ TOOL = {
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
     },
 }
+
+
+@tool
+def get_weather(city: str) -> str:
+    """Weather of a city."""
+    return "sunny"
+
+
 CALL = {"id": "call_1", "name": "get_weather", "args": {"city": "Paris"}, "type": "tool_call"}
 LC_LOOP: list[BaseMessage] = [
     HumanMessage("Weather in Paris?"),
@@ -204,7 +213,7 @@ LC_CASES: dict[str, Callable[[Any], Any]] = {
     "tools": lambda m: m.bind_tools([TOOL]).invoke("Weather in Paris?"),
     "forced tool": lambda m: m.bind_tools([TOOL], tool_choice="get_weather").invoke("Weather?"),
     "any tool": lambda m: m.bind_tools([TOOL], tool_choice="any").invoke("Weather?"),
-    "strict tool": lambda m: m.bind_tools([TOOL], strict=True).invoke("Weather?"),
+    "strict tool": lambda m: m.bind_tools([get_weather], strict=True).invoke("Weather?"),
     "no parallel tools": lambda m: m.bind_tools([TOOL], parallel_tool_calls=False).invoke("W?"),
     "tool result": lambda m: m.bind_tools([TOOL]).invoke(LC_LOOP),
     "tool result with images": lambda m: m.bind_tools([TOOL]).invoke(
@@ -250,6 +259,7 @@ LC_CASES: dict[str, Callable[[Any], Any]] = {
 }
 
 
+@functools.cache
 def _lc_body(server: str, cls: str, case: str) -> dict[str, Any]:
     if cls == "ours":
         model: Any = ChatModelsLab(
@@ -360,6 +370,7 @@ LI_CASES: dict[str, Callable[[Any], Any]] = {
 }
 
 
+@functools.cache
 def _li_body(server: str, cls: str, case: str) -> dict[str, Any]:
     common: dict[str, Any] = {"model": MODEL, "api_key": "k", "max_retries": 0}
     if cls == "ours":
@@ -398,3 +409,43 @@ def test_each_listed_difference_is_still_seen(
     listed = _listed(marker)
     assert len(listed) >= 5  # the list is read, not empty
     assert {p for p in listed if not any(_matches(p, path) for path in found)} == set()
+
+
+def _message_roles(body: dict[str, Any]) -> list[str]:
+    return [m["role"] for m in body["messages"]]
+
+
+# What each case is there for, true of both bodies: a case that stopped carrying its feature
+# would compare nothing.
+FEATURES: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "images": lambda b: (
+        [p["type"] for p in b["messages"][0]["content"]][1:3] == ["image_url", "image_url"]
+    ),
+    "tools": lambda b: b["tools"][0]["function"]["name"] == "get_weather",
+    "forced tool": lambda b: b["tool_choice"]["function"]["name"] == "get_weather",
+    "strict tool": lambda b: b["tools"][0]["function"]["strict"] is True,
+    "no parallel tools": lambda b: b["parallel_tool_calls"] is False,
+    "parallel tools": lambda b: b["parallel_tool_calls"] is True,
+    "tool result": lambda b: _message_roles(b) == ["user", "assistant", "tool"],
+    "several system messages": lambda b: _message_roles(b) == ["system", "system", "user"],
+    "structured json_schema": lambda b: b["response_format"]["type"] == "json_schema",
+    "structured function_calling": lambda b: b["tool_choice"]["function"]["name"] == "Answer",
+    "structured function": lambda b: b["tools"][0]["function"]["name"] == "Answer",
+    "structured json_mode": lambda b: b["response_format"] == {"type": "json_object"},
+    "several choices": lambda b: b["n"] == 2,
+    "sampling": lambda b: (b["temperature"], b["stop"], b["seed"]) == (0.5, ["x"], 7),
+    "logprobs": lambda b: (b["logprobs"], b["top_logprobs"]) == (True, 2),
+    "streamed": lambda b: b["stream"] is True,
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "case"),
+    [pytest.param(_lc_body, c, id=f"langchain-{c}") for c in LC_CASES if c in FEATURES]
+    + [pytest.param(_li_body, c, id=f"llama-index-{c}") for c in LI_CASES if c in FEATURES],
+)
+def test_each_case_carries_what_it_is_named_for(
+    server: str, body: Callable[[str, str, str], dict[str, Any]], case: str
+) -> None:
+    assert FEATURES[case](body(server, "ours", case))
+    assert FEATURES[case](body(server, "peer", case))
