@@ -3,21 +3,16 @@
 ``ChatModelsLab`` (``api_format="openai"``) is compared with ``ChatOpenAI`` (Chat Completions,
 ``use_responses_api=False``), and ``ModelsLabLLM`` with llama-index's ``OpenAILike``
 (``is_chat_model=True, is_function_calling_model=True``). All four talk to one loopback server
-in this process that records each body and answers like Chat Completions; nothing leaves the
-machine. Bodies are compared field by field; the fields that differ on purpose are listed once
-in docs/modelslab-api.md, which this test reads: a difference not listed fails, and so does a
-listed difference that no case shows any more.
+in this process (``openai_wire``, in this folder's conftest) that records each body and answers
+like Chat Completions; nothing leaves the machine. Bodies are compared field by field; the
+fields that differ on purpose are listed once in docs/modelslab-api.md, which this test reads:
+a difference not listed fails, and so does a listed difference that no case shows any more.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import re
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -49,127 +44,12 @@ SCHEMA = {
         "schema": {"type": "object", "properties": {"a": {"type": "integer"}}},
     },
 }
-DOC = Path(__file__).parents[2] / "docs" / "modelslab-api.md"
 
 
 class Answer(BaseModel):
     """An answer."""
 
     a: int
-
-
-def _listed(marker: str) -> set[str]:
-    """The body fields docs/modelslab-api.md lists between ``marker``'s comments."""
-    text = DOC.read_text(encoding="utf-8")
-    section = text.split(f"<!-- {marker} -->")[1].split(f"<!-- /{marker} -->")[0]
-    return set(re.findall(r"^- `([^`]+)`", section, flags=re.MULTILINE))
-
-
-def _matches(pattern: str, path: str) -> bool:
-    """Whether a listed ``pattern`` (``*`` standing for one key) names ``path``."""
-    return re.fullmatch(re.escape(pattern).replace(r"\*", "[^.]+"), path) is not None
-
-
-def _unlisted(found: frozenset[str], listed: set[str]) -> set[str]:
-    return {path for path in found if not any(_matches(p, path) for p in listed)}
-
-
-def _label(item: Any) -> str:
-    """How a list element is named in a path: a message by its role, anything else ``[]``."""
-    return f"[{item['role']}]" if isinstance(item, dict) and "role" in item else "[]"
-
-
-def _differences(mine: Any, theirs: Any, path: str = "") -> set[str]:
-    """The paths where two JSON values differ, e.g. ``messages[tool].content``.
-
-    A key only one side has is a difference at that key; list elements are compared in
-    order, and one only one side has is a difference at its label (``messages[user]``).
-    """
-    if isinstance(mine, dict) and isinstance(theirs, dict):
-        out: set[str] = set()
-        for key in mine.keys() | theirs.keys():
-            sub = f"{path}.{key}" if path else key
-            if key not in mine or key not in theirs:
-                out.add(sub)
-            else:
-                out |= _differences(mine[key], theirs[key], sub)
-        return out
-    if isinstance(mine, list) and isinstance(theirs, list):
-        out = set()
-        for a, b in zip(mine, theirs, strict=False):  # extra elements are counted below
-            out |= _differences(a, b, path + _label(a if _label(a) == _label(b) else None))
-        longer = mine if len(mine) > len(theirs) else theirs
-        out |= {path + _label(extra) for extra in longer[min(len(mine), len(theirs)) :]}
-        return out
-    return set() if mine == theirs else {path}
-
-
-def _reply(body: dict[str, Any]) -> dict[str, Any]:
-    """A Chat Completions answer that fits the request: a tool call when one is forced."""
-    choices = []
-    forced = body.get("tool_choice")
-    for i in range(body.get("n") or 1):
-        message: dict[str, Any] = {"role": "assistant", "content": '{"a": 1}'}
-        if isinstance(forced, dict) or forced == "required":
-            tool = forced if isinstance(forced, dict) else body["tools"][0]
-            name = tool["function"]["name"]
-            call = {"id": f"call_{i}", "type": "function"}
-            call["function"] = {"name": name, "arguments": '{"a": 1}'}
-            message = {"role": "assistant", "content": None, "tool_calls": [call]}
-        choices.append({"index": i, "message": message, "finish_reason": "stop"})
-    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 0,
-        "model": body.get("model", "m"),
-        "choices": choices,
-        "usage": usage,
-    }
-
-
-def _events(reply: dict[str, Any]) -> bytes:
-    """``reply``'s first choice as a Chat Completions event stream."""
-    choice = reply["choices"][0]
-    delta = {"role": "assistant", "content": choice["message"]["content"] or ""}
-    chunk = {**reply, "object": "chat.completion.chunk", "usage": None}
-    chunk["choices"] = [{"index": 0, "delta": delta, "finish_reason": "stop"}]
-    last = {**reply, "object": "chat.completion.chunk", "choices": []}
-    return b"".join(f"data: {json.dumps(c)}\n\n".encode() for c in (chunk, last)) + (
-        b"data: [DONE]\n\n"
-    )
-
-
-class _Recorder(BaseHTTPRequestHandler):
-    bodies: list[dict[str, Any]] = []
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        body = json.loads(self.rfile.read(length))
-        type(self).bodies.append(body)
-        reply = _reply(body)
-        if body.get("stream"):
-            kind, data = "text/event-stream", _events(reply)
-        else:
-            kind, data = "application/json", json.dumps(reply).encode()
-        self.send_response(200)
-        self.send_header("content-type", kind)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:  # keep test output quiet
-        return
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 # ------------------------------------------------------------------ LangChain: the table
@@ -260,28 +140,30 @@ LC_CASES: dict[str, Callable[[Any], Any]] = {
 
 
 @functools.cache
-def _lc_body(server: str, cls: str, case: str) -> dict[str, Any]:
+def _lc_body(wire: Any, cls: str, case: str) -> dict[str, Any]:
     if cls == "ours":
         model: Any = ChatModelsLab(
-            api_key="k", base_url=server, model=MODEL, api_format="openai", max_retries=0
+            api_key="k", base_url=wire.url, model=MODEL, api_format="openai", max_retries=0
         )
     else:
         model = ChatOpenAI(
-            api_key="k", base_url=server, model=MODEL, max_retries=0, use_responses_api=False
+            api_key="k", base_url=wire.url, model=MODEL, max_retries=0, use_responses_api=False
         )
-    _Recorder.bodies.clear()
+    wire.bodies.clear()
     LC_CASES[case](model)
-    return _Recorder.bodies[-1]
+    return wire.bodies[-1]
 
 
 @functools.cache
-def _lc_diff(server: str, case: str) -> frozenset[str]:
-    return frozenset(_differences(_lc_body(server, "ours", case), _lc_body(server, "peer", case)))
+def _lc_diff(wire: Any, case: str) -> frozenset[str]:
+    mine, theirs = _lc_body(wire, "ours", case), _lc_body(wire, "peer", case)
+    return frozenset(wire.differences(mine, theirs))
 
 
 @pytest.mark.parametrize("case", list(LC_CASES))
-def test_body_equals_chat_openai(server: str, case: str) -> None:
-    assert _unlisted(_lc_diff(server, case), _listed("differences-from-chat-openai")) == set()
+def test_body_equals_chat_openai(openai_wire: Any, case: str) -> None:
+    found = _lc_diff(openai_wire, case)
+    assert openai_wire.unlisted(found, "differences-from-chat-openai") == set()
 
 
 # ------------------------------------------------------------------ LlamaIndex: the table
@@ -371,27 +253,29 @@ LI_CASES: dict[str, Callable[[Any], Any]] = {
 
 
 @functools.cache
-def _li_body(server: str, cls: str, case: str) -> dict[str, Any]:
+def _li_body(wire: Any, cls: str, case: str) -> dict[str, Any]:
     common: dict[str, Any] = {"model": MODEL, "api_key": "k", "max_retries": 0}
     if cls == "ours":
-        model: Any = ModelsLabLLM(base_url=server, **common)
+        model: Any = ModelsLabLLM(base_url=wire.url, **common)
     else:
         model = OpenAILike(
-            api_base=server, is_chat_model=True, is_function_calling_model=True, **common
+            api_base=wire.url, is_chat_model=True, is_function_calling_model=True, **common
         )
-    _Recorder.bodies.clear()
+    wire.bodies.clear()
     LI_CASES[case](model)
-    return _Recorder.bodies[-1]
+    return wire.bodies[-1]
 
 
 @functools.cache
-def _li_diff(server: str, case: str) -> frozenset[str]:
-    return frozenset(_differences(_li_body(server, "ours", case), _li_body(server, "peer", case)))
+def _li_diff(wire: Any, case: str) -> frozenset[str]:
+    mine, theirs = _li_body(wire, "ours", case), _li_body(wire, "peer", case)
+    return frozenset(wire.differences(mine, theirs))
 
 
 @pytest.mark.parametrize("case", list(LI_CASES))
-def test_body_equals_openai_like(server: str, case: str) -> None:
-    assert _unlisted(_li_diff(server, case), _listed("differences-from-openai-like")) == set()
+def test_body_equals_openai_like(openai_wire: Any, case: str) -> None:
+    found = _li_diff(openai_wire, case)
+    assert openai_wire.unlisted(found, "differences-from-openai-like") == set()
 
 
 @pytest.mark.parametrize(
@@ -403,12 +287,10 @@ def test_body_equals_openai_like(server: str, case: str) -> None:
     ids=["chat-openai", "openai-like"],
 )
 def test_each_listed_difference_is_still_seen(
-    server: str, marker: str, diff: Callable[[str, str], frozenset[str]], cases: dict[str, Any]
+    openai_wire: Any, marker: str, diff: Callable[[Any, str], frozenset[str]], cases: dict[str, Any]
 ) -> None:
-    found = frozenset().union(*(diff(server, case) for case in cases))
-    listed = _listed(marker)
-    assert len(listed) >= 5  # the list is read, not empty
-    assert {p for p in listed if not any(_matches(p, path) for path in found)} == set()
+    found = frozenset().union(*(diff(openai_wire, case) for case in cases))
+    assert openai_wire.unseen(found, marker) == set()
 
 
 def _message_roles(body: dict[str, Any]) -> list[str]:
@@ -445,7 +327,7 @@ FEATURES: dict[str, Callable[[dict[str, Any]], bool]] = {
     + [pytest.param(_li_body, c, id=f"llama-index-{c}") for c in LI_CASES if c in FEATURES],
 )
 def test_each_case_carries_what_it_is_named_for(
-    server: str, body: Callable[[str, str, str], dict[str, Any]], case: str
+    openai_wire: Any, body: Callable[[Any, str, str], dict[str, Any]], case: str
 ) -> None:
-    assert FEATURES[case](body(server, "ours", case))
-    assert FEATURES[case](body(server, "peer", case))
+    assert FEATURES[case](body(openai_wire, "ours", case))
+    assert FEATURES[case](body(openai_wire, "peer", case))
