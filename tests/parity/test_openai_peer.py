@@ -11,8 +11,9 @@ a difference not listed fails, and so does a listed difference that no case show
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -50,6 +51,10 @@ class Answer(BaseModel):
     """An answer."""
 
     a: int
+
+
+async def _drain(stream: AsyncIterator[Any]) -> list[Any]:
+    return [item async for item in stream]
 
 
 # ------------------------------------------------------------------ LangChain: the table
@@ -136,6 +141,8 @@ LC_CASES: dict[str, Callable[[Any], Any]] = {
     "sampling": lambda m: m.bind(temperature=0.5, max_tokens=50, stop=["x"], seed=7).invoke("Hi"),
     "logprobs": lambda m: m.bind(logprobs=True, top_logprobs=2).invoke("Hi"),
     "streamed": lambda m: list(m.stream("Hi")),
+    "async": lambda m: asyncio.run(m.bind_tools([TOOL]).ainvoke(LC_LOOP)),
+    "async streamed": lambda m: asyncio.run(_drain(m.astream("Hi"))),
 }
 
 
@@ -193,6 +200,12 @@ LI_LOOP = [
     _li_tool(TextBlock(text="sunny")),
 ]
 PROMPT = PromptTemplate("Give a for {x}.")
+
+
+async def _li_astream(model: Any) -> list[Any]:
+    return await _drain(await model.astream_chat([ChatMessage(role="user", content="Hi")]))
+
+
 LI_CASES: dict[str, Callable[[Any], Any]] = {
     "text": lambda m: m.chat([ChatMessage(role="user", content="Hi")]),
     "images": lambda m: m.chat(
@@ -249,6 +262,8 @@ LI_CASES: dict[str, Callable[[Any], Any]] = {
         seed=7,
     ),
     "streamed": lambda m: list(m.stream_chat([ChatMessage(role="user", content="Hi")])),
+    "async": lambda m: asyncio.run(m.achat_with_tools([LI_TOOL], chat_history=LI_LOOP)),
+    "async streamed": lambda m: asyncio.run(_li_astream(m)),
 }
 
 
@@ -318,6 +333,8 @@ FEATURES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "sampling": lambda b: (b["temperature"], b["stop"], b["seed"]) == (0.5, ["x"], 7),
     "logprobs": lambda b: (b["logprobs"], b["top_logprobs"]) == (True, 2),
     "streamed": lambda b: b["stream"] is True,
+    "async": lambda b: _message_roles(b) == ["user", "assistant", "tool"],
+    "async streamed": lambda b: b["stream"] is True,
 }
 
 
