@@ -140,6 +140,9 @@ LC_CASES: dict[str, Callable[[Any], Any]] = {
     "several choices": lambda m: m.bind(n=2).invoke("Hi"),
     "sampling": lambda m: m.bind(temperature=0.5, max_tokens=50, stop=["x"], seed=7).invoke("Hi"),
     "logprobs": lambda m: m.bind(logprobs=True, top_logprobs=2).invoke("Hi"),
+    "penalties and user": lambda m: m.bind(
+        top_p=0.5, frequency_penalty=0.1, presence_penalty=0.2, user="u1"
+    ).invoke("Hi"),
     "streamed": lambda m: list(m.stream("Hi")),
     "async": lambda m: asyncio.run(m.bind_tools([TOOL]).ainvoke(LC_LOOP)),
     "async streamed": lambda m: asyncio.run(_drain(m.astream("Hi"))),
@@ -224,6 +227,7 @@ LI_CASES: dict[str, Callable[[Any], Any]] = {
     "forced tool": lambda m: m.chat_with_tools([LI_TOOL], "W?", tool_choice="get_weather"),
     "required tool": lambda m: m.chat_with_tools([LI_TOOL], "W?", tool_required=True),
     "parallel tools": lambda m: m.chat_with_tools([LI_TOOL], "W?", allow_parallel_tool_calls=True),
+    "strict tool": lambda m: m.chat_with_tools([LI_TOOL], "W?", strict=True),
     "tool result": lambda m: m.chat_with_tools([LI_TOOL], chat_history=LI_LOOP),
     "tool result with images": lambda m: m.chat_with_tools(
         [LI_TOOL],
@@ -260,6 +264,16 @@ LI_CASES: dict[str, Callable[[Any], Any]] = {
         max_tokens=50,
         stop=["x"],
         seed=7,
+    ),
+    "logprobs": lambda m: m.chat(
+        [ChatMessage(role="user", content="Hi")], logprobs=True, top_logprobs=2
+    ),
+    "penalties and user": lambda m: m.chat(
+        [ChatMessage(role="user", content="Hi")],
+        top_p=0.5,
+        frequency_penalty=0.1,
+        presence_penalty=0.2,
+        user="u1",
     ),
     "streamed": lambda m: list(m.stream_chat([ChatMessage(role="user", content="Hi")])),
     "async": lambda m: asyncio.run(m.achat_with_tools([LI_TOOL], chat_history=LI_LOOP)),
@@ -332,6 +346,9 @@ FEATURES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "several choices": lambda b: b["n"] == 2,
     "sampling": lambda b: (b["temperature"], b["stop"], b["seed"]) == (0.5, ["x"], 7),
     "logprobs": lambda b: (b["logprobs"], b["top_logprobs"]) == (True, 2),
+    "penalties and user": lambda b: (
+        (b["top_p"], b["presence_penalty"], b["user"]) == (0.5, 0.2, "u1")
+    ),
     "streamed": lambda b: b["stream"] is True,
     "async": lambda b: _message_roles(b) == ["user", "assistant", "tool"],
     "async streamed": lambda b: b["stream"] is True,
