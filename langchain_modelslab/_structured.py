@@ -49,7 +49,10 @@ def structured_output(
     ls_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
     if method == "function_calling":
         assert schema is not None
-        llm, parser = _tool_route(model, schema, strict, ls_format)
+        # Chat Completions forbids parallel calls here, as ChatOpenAI does; the Messages body
+        # stays as ChatAnthropic sends it (a forced tool, nothing more).
+        single = False if response_format_supported else None
+        llm, parser = _tool_route(model, schema, strict, single, ls_format)
     else:
         bound: dict[str, Any] = {"response_format": _response_format(schema, method, strict)}
         if schema is not None:
@@ -110,11 +113,19 @@ def _is_pydantic(schema: Any) -> bool:
 
 
 def _tool_route(
-    model: BaseChatModel, schema: dict[str, Any] | type, strict: bool | None, ls: dict[str, Any]
+    model: BaseChatModel,
+    schema: dict[str, Any] | type,
+    strict: bool | None,
+    parallel_tool_calls: bool | None,
+    ls: dict[str, Any],
 ) -> tuple[Runnable[LanguageModelInput, Any], Runnable[Any, Any]]:
     name = convert_to_openai_tool(schema)["function"]["name"]
     llm = model.bind_tools(
-        [schema], tool_choice=name, strict=strict, ls_structured_output_format=ls
+        [schema],
+        tool_choice=name,
+        strict=strict,
+        parallel_tool_calls=parallel_tool_calls,
+        ls_structured_output_format=ls,
     )
     if _is_pydantic(schema):
         return llm, PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
