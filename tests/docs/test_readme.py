@@ -156,7 +156,7 @@ _INDEX_INSTALL = re.compile(
     r"(?<![\w/.-])[\"']?modelslab-integrations\b(?:\[[^\]]*\])?[\"']?"
 )
 # Known exception until the Ray section's install line moves to a clone path like the others.
-_ALLOWED_INDEX_INSTALLS = {'pip install "modelslab-integrations[ray,all]"'}
+_ALLOWED_INDEX_INSTALLS: set[str] = set()
 
 
 def index_installs(text: str) -> list[str]:
