@@ -50,6 +50,10 @@ def model_profile(model_id: str, api_format: ApiFormat = "openai") -> ModelProfi
         # the Chat Completions endpoint takes.
         "structured_output": info.json_schema if api_format == "openai" else False,
         "reasoning_output": info.reasoning,
+        # The efforts the model takes (reasoning_effort, or a thinking budget on Messages).
+        "reasoning_effort_levels": list(info.reasoning_efforts)
+        if info.reasoning_efforts is not None
+        else None,
     }
     profile.update({k: v for k, v in facts.items() if v is not None})  # type: ignore[typeddict-item]
     return profile

@@ -27,6 +27,8 @@ MODEL_SETTINGS = (
     "stop",
     "seed",
     "n",
+    "reasoning_effort",
+    "thinking",
 )
 
 # Tracing-only arguments LangChain normally strips itself; never send them.

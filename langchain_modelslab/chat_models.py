@@ -90,6 +90,13 @@ class ChatModelsLab(ConnectedChatModel):
     seed: int | None = None
     n: int | None = None
     """Number of choices (non-streaming only)."""
+    reasoning_effort: str | None = None
+    """How hard a reasoning model thinks: ``"none"``, ``"minimal"``, ``"low"``, ``"medium"``,
+    ``"high"``, ``"xhigh"`` or ``"max"`` (as ``ChatOpenAI``); per call too. On the Messages
+    format it becomes a ``thinking`` budget."""
+    thinking: dict[str, Any] | None = None
+    """``{"type": "enabled", "budget_tokens": N}`` or ``{"type": "disabled"}`` (as
+    ``ChatAnthropic``); per call too. On Chat Completions it becomes a ``reasoning_effort``."""
     stop: list[str] | None = Field(default=None, alias="stop_sequences")
     api_format: ApiFormat = "openai"
     """``"openai"`` (Chat Completions) or ``"anthropic"`` (Messages): same behaviour, except

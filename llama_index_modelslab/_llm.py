@@ -95,6 +95,12 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         api_format: ``"openai"`` (Chat Completions) or ``"anthropic"`` (Messages endpoint).
         temperature: Sampling temperature; ``None`` leaves it to the API.
         max_tokens: Most tokens per answer; ``None`` uses the catalog's default for the model.
+        reasoning_effort: How hard a reasoning model thinks (``"none"``, ``"minimal"``,
+            ``"low"``, ``"medium"``, ``"high"``, ``"xhigh"``, ``"max"``); per call too
+            (``llm.chat(messages, reasoning_effort="low")``). On the Messages format it
+            becomes a ``thinking`` budget.
+        thinking: ``{"type": "enabled", "budget_tokens": N}`` or ``{"type": "disabled"}``;
+            per call too. On Chat Completions it becomes a ``reasoning_effort``.
         context_window: Overrides the catalog's context window.
         num_output: Overrides the number of output tokens reported to LlamaIndex.
         is_chat_model: Reported to LlamaIndex, which then prompts through ``chat``
@@ -134,6 +140,8 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
     api_format: ApiFormat = Field(default="openai", description="openai or anthropic.")
     temperature: float | None = Field(default=None)
     max_tokens: int | None = Field(default=None)
+    reasoning_effort: str | None = Field(default=None)
+    thinking: dict[str, Any] | None = Field(default=None)
     context_window: int | None = Field(default=None, gt=0)
     num_output: int | None = Field(default=None, gt=0)
     is_chat_model: bool = Field(default=True)
@@ -237,6 +245,8 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         defaults: dict[str, Any] = {
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
+            "reasoning_effort": self.reasoning_effort,
+            "thinking": self.thinking,
             **self.additional_kwargs,
         }
         if stream:

@@ -15,6 +15,7 @@ from ._catalog import default_max_tokens
 from ._common import arguments_text
 from ._errors import ConfigurationError
 from ._json import parse_json
+from ._reasoning import wire_thinking
 from ._types import JSON, ChatMessage, ChatRequest, ToolChoice, ToolSpec
 
 __all__ = ["build_body", "build_count_body", "convert_messages"]
@@ -239,10 +240,12 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
     OpenAI-only sampling knobs with no Messages equivalent (``frequency_penalty``,
     ``presence_penalty``, ``repetition_penalty``, ``seed``) are dropped rather than rejected,
     so one request works on both endpoints; ``extra_body`` can force any field through.
+    ``thinking`` is sent as is, or mapped from ``reasoning_effort`` (``_reasoning``).
 
     Raises:
         ConfigurationError: ``n`` > 1 or ``response_format`` was asked for (the Messages API
-            has neither), or a message cannot be converted.
+            has neither), a message cannot be converted, or a thinking budget does not fit
+            below ``max_tokens``.
     """
     if (request.get("n") or 1) > 1:
         raise ConfigurationError("n > 1 is not supported by the Messages (anthropic) format.")
@@ -264,6 +267,10 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
         body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
     if request.get("user"):
         body["metadata"] = {"user_id": request["user"]}
+    if "thinking" in request or "reasoning_effort" in request:
+        thinking = wire_thinking(request, body["max_tokens"])
+        if thinking is not None:
+            body["thinking"] = thinking
     if stream:
         body["stream"] = True
     body.update(request.get("extra_body") or {})

@@ -50,6 +50,8 @@ class ModelInfo:
         json_mode: Supports ``response_format={"type": "json_object"}``.
         json_schema: Supports ``response_format={"type": "json_schema"}``.
         reasoning: Returns reasoning text (``reasoning_content`` / ``reasoning``).
+        reasoning_efforts: The ``reasoning_effort`` values the model accepts; ``()`` when it
+            cannot reason (asking it to is refused before any I/O), ``None`` when unknown.
         known: False for the synthesized entry of an id the catalog does not list.
         notes: Where a fact is disputed, what was chosen and why.
     """
@@ -65,6 +67,7 @@ class ModelInfo:
     json_mode: bool | None = None
     json_schema: bool | None = None
     reasoning: bool | None = None
+    reasoning_efforts: tuple[str, ...] | None = None
     known: bool = True
     notes: str = ""
 
@@ -76,6 +79,8 @@ class ModelInfo:
 def _m(model_id: str, provider: str, **facts: Any) -> ModelInfo:
     return ModelInfo(id=model_id, provider=provider, **facts)
 
+
+_LOW_TO_HIGH = ("low", "medium", "high")
 
 _BUILTIN: tuple[ModelInfo, ...] = (
     _m(
@@ -115,6 +120,7 @@ _BUILTIN: tuple[ModelInfo, ...] = (
         vision=False,
         tools=True,
         json_mode=True,
+        reasoning_efforts=(),
     ),
     _m(
         "openai-gpt-oss-120b-free",
@@ -127,6 +133,7 @@ _BUILTIN: tuple[ModelInfo, ...] = (
         json_mode=True,
         json_schema=False,
         reasoning=True,
+        reasoning_efforts=_LOW_TO_HIGH,
     ),
     _m(
         "openai-gpt-oss-120b",
@@ -138,6 +145,7 @@ _BUILTIN: tuple[ModelInfo, ...] = (
         tools=True,
         json_mode=True,
         reasoning=True,
+        reasoning_efforts=_LOW_TO_HIGH,
     ),
     _m("qwen-qwen3.5-122b-a10b", "qwen", tools=True, json_mode=True, reasoning=True),
     _m("xiaomi-mimo-v2-flash", "xiaomi", tools=True, reasoning=True),
@@ -151,20 +159,66 @@ _BUILTIN: tuple[ModelInfo, ...] = (
         json_mode=True,
         json_schema=True,
         reasoning=False,
-        notes="Reasoning model: reasoning text is not returned.",
+        reasoning_efforts=_LOW_TO_HIGH,
+        notes="Reasoning model: reasoning text is not returned. The route's default effort is "
+        "high; o3-mini takes low, medium and high.",
     ),
-    _m("google-gemini-2.5-flash", "google", vision=True, tools=True, json_mode=True),
-    _m("google-gemini-2.0-flash-lite-001", "google", vision=True, tools=True, json_mode=True),
-    _m("google-gemini-2.5-pro", "google", vision=True, tools=True, json_mode=True, reasoning=True),
-    _m("google-gemma-3-27b-it", "google", vision=True),
+    _m(
+        "google-gemini-2.5-flash",
+        "google",
+        vision=True,
+        tools=True,
+        json_mode=True,
+        # Gemini's OpenAI-compatible endpoint: "none" turns 2.5 Flash's thinking off.
+        reasoning_efforts=("none", *_LOW_TO_HIGH),
+    ),
+    _m(
+        "google-gemini-2.0-flash-lite-001",
+        "google",
+        vision=True,
+        tools=True,
+        json_mode=True,
+        reasoning_efforts=(),
+    ),
+    _m(
+        "google-gemini-2.5-pro",
+        "google",
+        vision=True,
+        tools=True,
+        json_mode=True,
+        reasoning=True,
+        # 2.5 Pro always thinks: "none" is not among its efforts.
+        reasoning_efforts=_LOW_TO_HIGH,
+    ),
+    _m("google-gemma-3-27b-it", "google", vision=True, reasoning_efforts=()),
     _m("qwen-qwen-max", "qwen", tools=True, json_mode=True),
-    _m("openai-gpt-5.1-codex", "openai", tools=True, json_mode=True, reasoning=True),
-    _m("Qwen-Qwen2.5-VL-72B-Instruct", "qwen", vision=True),
-    _m("meta-llama-Meta-Llama-3.1-8B-Instruct-Turbo", "meta", vision=False, tools=True),
-    _m("Qwen-Qwen3-235B-A22B-Instruct-2507-tput", "qwen", vision=False, tools=True),
-    _m("Qwen-Qwen3-Coder-Next-FP8", "qwen", vision=False, tools=True),
-    _m("meta-llama-Meta-Llama-3.1-70B", "meta", vision=False),
-    _m("Qwen-Qwen2.5-7B", "qwen", vision=False),
+    _m(
+        "openai-gpt-5.1-codex",
+        "openai",
+        tools=True,
+        json_mode=True,
+        reasoning=True,
+        reasoning_efforts=_LOW_TO_HIGH,
+    ),
+    _m("Qwen-Qwen2.5-VL-72B-Instruct", "qwen", vision=True, reasoning_efforts=()),
+    _m(
+        "meta-llama-Meta-Llama-3.1-8B-Instruct-Turbo",
+        "meta",
+        vision=False,
+        tools=True,
+        reasoning_efforts=(),
+    ),
+    # The 2507 Instruct and Coder-Next models are Qwen3's non-thinking variants.
+    _m(
+        "Qwen-Qwen3-235B-A22B-Instruct-2507-tput",
+        "qwen",
+        vision=False,
+        tools=True,
+        reasoning_efforts=(),
+    ),
+    _m("Qwen-Qwen3-Coder-Next-FP8", "qwen", vision=False, tools=True, reasoning_efforts=()),
+    _m("meta-llama-Meta-Llama-3.1-70B", "meta", vision=False, reasoning_efforts=()),
+    _m("Qwen-Qwen2.5-7B", "qwen", vision=False, reasoning_efforts=()),
 )
 
 _lock = threading.Lock()

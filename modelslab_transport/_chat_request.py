@@ -19,6 +19,8 @@ same conversation:
 * **Capabilities** -- input the model catalog says the model cannot take (images for a
   text-only model, tools, a JSON mode) is refused before any I/O with
   :class:`UnsupportedContentError`. Override an entry with :func:`register_model`.
+* **Reasoning** -- ``reasoning_effort`` and ``thinking`` are request fields, checked against
+  the catalog's ``reasoning_efforts`` and mapped onto the other format (``_reasoning``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 
 from ._catalog import get_model_info
 from ._errors import ConfigurationError
+from ._reasoning import check_reasoning
 from ._settings_rules import check_call_settings
 from ._types import ChatMessage, ChatRequest, ToolChoice, ToolSpec, WireToolCall
 from ._validate import check_sampling
@@ -311,7 +314,9 @@ def check_capabilities(request: ChatRequest) -> None:
 
     Raises:
         UnsupportedContentError: Images for a text-only model, tools for a model without tool
-            calling, or a JSON ``response_format`` the model does not support.
+            calling, a JSON ``response_format`` the model does not support, or reasoning
+            (``reasoning_effort``, ``thinking`` enabled) it cannot do (``_reasoning``).
+        ConfigurationError: A malformed ``reasoning_effort`` or ``thinking``.
     """
     model = request["model"]
     info = get_model_info(model)
@@ -332,6 +337,8 @@ def check_capabilities(request: ChatRequest) -> None:
             f"Model {model!r} {problem} (model catalog). If it does, say so with "
             f"register_model(get_model_info({model!r}).replace(...))."
         )
+    if "reasoning_effort" in request or "thinking" in request:
+        check_reasoning(model, request.get("reasoning_effort"), request.get("thinking"))
 
 
 def wire_tool_call(call_id: Any, name: Any, arguments: Any) -> WireToolCall:

@@ -19,6 +19,7 @@ from ._common import (
     to_int,
 )
 from ._errors import EmptyResponseError, StreamTruncatedError
+from ._reasoning import wire_effort
 from ._sse import SSEEvent
 from ._types import (
     JSON,
@@ -62,6 +63,7 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
 
     ``max_tokens`` is always explicit (the API would default to 1000). When streaming, usage is
     requested with ``stream_options.include_usage`` unless ``stream_usage`` is False.
+    ``reasoning_effort`` is sent as is, or mapped from ``thinking`` (``_reasoning``).
     ``extra_body`` is merged last, so it can override anything.
     """
     max_tokens = request.get("max_tokens")
@@ -78,6 +80,10 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
             body[key] = value
     if "tools" in body:
         body["tools"] = uncached_tools(body["tools"])
+    if "reasoning_effort" in request or "thinking" in request:
+        effort = wire_effort(request)
+        if effort is not None:
+            body["reasoning_effort"] = effort
     if stream:
         body["stream"] = True
         if request.get("stream_usage") is not False:

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ._errors import ConfigurationError
+from ._reasoning import check_reasoning_values
 from ._validate import check_sampling
 
 __all__ = [
@@ -135,7 +136,7 @@ def check_init_arguments(
     aliases, plus ``extra_names``); the body-parameter fields named in ``bodies`` may hold
     neither the key nor a client setting; and the sampling settings are checked as a request
     would be (and ``temperature`` within 0-2), so ``max_tokens=0`` fails here rather than at
-    the first call.
+    the first call; so are the values of ``reasoning_effort`` and ``thinking``.
 
     Args:
         model: The pydantic model class being built.
@@ -156,6 +157,7 @@ def check_init_arguments(
             check_body_key(source, body)
             check_call_settings(body)
     check_sampling({name: data.get(name) for name in ("max_tokens", "n", "temperature", "top_p")})
+    check_reasoning_values(data.get("reasoning_effort"), data.get("thinking"))
     temperature = data.get("temperature")
     # The range both API formats document; checked once, for the model's own setting.
     if temperature is not None and not 0 <= temperature <= 2:

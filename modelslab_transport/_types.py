@@ -117,6 +117,8 @@ class ChatRequest(TypedDict, total=False):
     catalog's default for the model is used. ``stream_usage`` asks for a usage event when
     streaming (``stream_options.include_usage`` on Chat Completions; always on for Messages).
     ``extra_body`` is merged last into the wire body, for parameters this type does not name.
+    ``reasoning_effort`` (Chat Completions) and ``thinking`` (Messages) ask a reasoning model
+    to think; each is mapped onto the other format's field (``_reasoning``).
     """
 
     model: Required[str]
@@ -137,6 +139,8 @@ class ChatRequest(TypedDict, total=False):
     response_format: JSON
     stream_usage: bool
     user: str
+    reasoning_effort: str
+    thinking: JSON
     extra_body: JSON
 
 

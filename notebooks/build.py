@@ -257,17 +257,24 @@ def _fact(value: object) -> str:
     return f"{value:g}"
 
 
+def _efforts(efforts: tuple[str, ...] | None) -> str:
+    if efforts is None:
+        return "?"
+    return ", ".join(efforts) if efforts else "no"
+
+
 def catalog_table() -> str:
     """The README's catalog table, from ``modelslab_transport.list_catalog()``."""
     from modelslab_transport import list_catalog
 
     columns = ["Model", "Context", "Max output", "$ in / M", "$ out / M"]
-    columns += ["Vision", "Tools", "JSON mode", "Reasoning text"]
-    lines = ["| " + " | ".join(columns) + " |", "|---|" + "--:|" * 4 + ":-:|" * 4]
+    columns += ["Vision", "Tools", "JSON mode", "Reasoning text", "Reasoning efforts"]
+    lines = ["| " + " | ".join(columns) + " |", "|---|" + "--:|" * 4 + ":-:|" * 5]
     for m in list_catalog():
         facts = [m.context_window, m.max_output_tokens, m.input_price, m.output_price]
         flags = [m.vision, m.tools, m.json_mode, m.reasoning]
-        lines.append(f"| `{m.id}` | " + " | ".join(_fact(v) for v in facts + flags) + " |")
+        cells = [_fact(v) for v in facts + flags] + [_efforts(m.reasoning_efforts)]
+        lines.append(f"| `{m.id}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
