@@ -149,19 +149,22 @@ def _command(port: int, api_key: str) -> list[str]:
     ]
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], server: LlamaServer) -> None:
+def _wait_ready(
+    proc: subprocess.Popen[bytes], name: str, url: str, log: Path, api_key: str | None = None
+) -> None:
+    """Poll ``url`` until the server ``proc`` answers it; fail with its log if it never does."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
-    headers = {"Authorization": f"Bearer {server.api_key}"}
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"llama.cpp server exited {proc.returncode}:\n{server.log.read_text()}")
+            pytest.fail(f"{name} exited {proc.returncode}:\n{log.read_text()}")
         try:
-            if httpx.get(f"{server.base_url}/models", headers=headers, timeout=2).is_success:
+            if httpx.get(url, headers=headers, timeout=2).is_success:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.2)  # polling a child process: there is no clock to inject here
-    pytest.fail(f"llama.cpp server not ready after {STARTUP_TIMEOUT}s:\n{server.log.read_text()}")
+    pytest.fail(f"{name} not ready after {STARTUP_TIMEOUT}s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="session")
@@ -178,7 +181,7 @@ def llama_server() -> Iterator[LlamaServer]:
             )
         server = LlamaServer(f"http://127.0.0.1:{port}", api_key, log)
         try:
-            _wait_ready(proc, server)
+            _wait_ready(proc, "llama.cpp server", f"{server.base_url}/models", log, server.api_key)
             yield server
         finally:
             proc.terminate()
@@ -341,20 +344,6 @@ def _cpp_command(port: int, api_key: str) -> list[str]:
     ]
 
 
-def _cpp_wait_ready(proc: subprocess.Popen[bytes], server: CppServer) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"llama-server exited {proc.returncode}:\n{server.log.read_text()}")
-        try:
-            if httpx.get(f"{server.root}/health", timeout=2).is_success:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)  # polling a child process: there is no clock to inject here
-    pytest.fail(f"llama-server not ready after {STARTUP_TIMEOUT}s:\n{server.log.read_text()}")
-
-
 @pytest.fixture(scope="session")
 def cpp_server() -> Iterator[CppServer]:
     """llama.cpp's ``llama-server`` on a free loopback port, stopped (by PID) at the end."""
@@ -368,7 +357,7 @@ def cpp_server() -> Iterator[CppServer]:
             )
         server = CppServer(f"http://127.0.0.1:{port}", api_key, log)
         try:
-            _cpp_wait_ready(proc, server)
+            _wait_ready(proc, "llama-server", f"{server.root}/health", log)
             yield server
         finally:
             proc.terminate()

@@ -19,18 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def demo() -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELSLAB_")}
-    env.update(MODELSLAB_LOCAL_ENGINE="deterministic", PYTHONIOENCODING="utf-8")
-    return subprocess.run(
-        [sys.executable, "examples/demo.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-        check=False,
-    )
+    return _run_demo_with({"MODELSLAB_LOCAL_ENGINE": "deterministic"})
 
 
 def test_demo_exits_cleanly(demo: subprocess.CompletedProcess[str]) -> None:
@@ -93,6 +82,7 @@ def test_demo_shows_both_answers(demo: subprocess.CompletedProcess[str]) -> None
 
 
 def _run_demo_with(env_overrides: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``examples/demo.py`` run with no ``MODELSLAB_*`` variable of this shell but these."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELSLAB_")}
     env.update(env_overrides, PYTHONIOENCODING="utf-8")
     return subprocess.run(

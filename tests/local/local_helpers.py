@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -70,3 +73,15 @@ def data_payloads(lines: list[str]) -> list[Any]:
             raw = line[len("data: ") :]
             out.append(raw if raw == "[DONE]" else json.loads(raw))
     return out
+
+
+def run_pytest(folder: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """A fresh pytest run of ``folder``, as a user's own suite: plugins from entry points only."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *options, "-p", "no:cacheprovider", str(folder)],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        timeout=300,
+        check=False,
+    )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from local_helpers import run_pytest
 
 import modelslab_transport as mt
 from modelslab_local import Reply, ScriptedEngine, load_script
@@ -166,13 +165,6 @@ def test_the_readme_examples_run_as_tests(tmp_path: Path) -> None:
     assert source.count("def test_") >= 2  # a LangChain and a LlamaIndex example
     (tmp_path / "test_readme_examples.py").write_text(source, encoding="utf-8")
     # A fresh pytest run finds the fixture through the installed entry point alone.
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=300,
-        check=False,
-    )
+    result = run_pytest(tmp_path, "-q")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "2 passed" in result.stdout or "3 passed" in result.stdout

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from local_helpers import run_pytest
 
 from modelslab_local import Reply, ScriptedEngine, ScriptError, load_script, start_server
 
@@ -95,14 +96,7 @@ def user_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sc
     with start_server(engine=shell, allow_unknown_models=True) as server:
         header = f"SHELL_URL = {server.base_url!r}\nSHELL_KEY = {SHELL_KEY!r}\n"
         (folder / "test_user.py").write_text(header + USER_MODULE, encoding="utf-8")
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-rA", "-p", "no:cacheprovider", str(folder)],
-            capture_output=True,
-            text=True,
-            cwd=folder,
-            timeout=300,
-            check=False,
-        )
+        result = run_pytest(folder, "-rA")
         yield result.stdout + result.stderr, shell
 
 
