@@ -102,12 +102,11 @@ def user_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sc
 
 def outcome(output: str, name: str) -> set[str]:
     """The short-summary outcomes pytest printed for test ``name`` (PASSED, FAILED, ERROR)."""
+    target = f"test_user.py::{name}"
     return {
-        line.split()[0] for line in output.splitlines() if line.endswith(f"test_user.py::{name}")
-    } | {
-        line.split()[0]
-        for line in output.splitlines()
-        if f"test_user.py::{name} " in line and line.split()[0] in ("FAILED", "ERROR")
+        words[0]
+        for words in map(str.split, output.splitlines())
+        if len(words) > 1 and words[0] in ("PASSED", "FAILED", "ERROR") and words[1] == target
     }
 
 
