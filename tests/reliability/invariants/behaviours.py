@@ -2,8 +2,10 @@
 
 A behaviour is a function from an ``httpx.Request`` to the ``httpx.Response`` a server sends,
 served through ``httpx.MockTransport`` (no sockets, so fast). ``OK`` answers every endpoint
-correctly; the harness checks that a surface given ``OK`` returns the right answer and that any
-other behaviour ends in that answer or in an error from the project's tree.
+correctly. Each behaviour's correct answer is the one ``ok`` gives (a hostile server that still
+says it, e.g. amid keep-alives or with a second choice, must be understood): the harness checks
+that ``ok`` gets it and that any other behaviour ends in it or in an error from the project's
+tree.
 """
 
 from __future__ import annotations
@@ -166,7 +168,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "stream-cut-mid-event": events(_CUT),
     "stream-malformed-line": events(b"data: {not json\n\n" + sse(_chunk({}, "stop"))),
     "stream-error-event": events(sse({"error": {"message": "overloaded", "code": 529}})),
-    "stream-two-choices": events(sse(_chunk({"content": "a"}), _chunk({"content": "b"}, index=1))),
+    "stream-two-choices": events(sse(_chunk({"content": TEXT}), _chunk({"content": "b"}, index=1))),
     "stream-keepalives-only": events(b": ping\n\n" * 50),
     "stream-empty": events(b""),
     "connect-error": raises(httpx.ConnectError),
