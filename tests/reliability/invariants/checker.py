@@ -103,25 +103,41 @@ def exception_texts(exc: BaseException) -> str:
     return "\n".join(parts)
 
 
-async def _ticker(gaps: list[float]) -> None:
-    last = time.monotonic()
-    while True:
-        await asyncio.sleep(0.01)
+class _Ticker:
+    """Wakes every 10 ms and records the longest gap beyond that: a stalled event loop."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.worst = 0.0
+
+    def mark(self) -> None:
         now = time.monotonic()
-        gaps.append(now - last - 0.01)
-        last = now
+        self.worst = max(self.worst, now - self.last - _TICK)
+        self.last = now
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(_TICK)
+            self.mark()
+
+
+_TICK = 0.01
 
 
 async def _call(surface: Surface, env: Env) -> tuple[str | None, BaseException | None, float]:
-    gaps: list[float] = [0.0]
-    ticker = asyncio.ensure_future(_ticker(gaps)) if surface.is_async else None
+    ticker = _Ticker()
+    task = asyncio.ensure_future(ticker.run()) if surface.is_async else None
+    await asyncio.sleep(0)  # the ticker is running before the call starts
+    answer: str | None = None
+    error: BaseException | None = None
     try:
-        return await surface.run(env), None, max(gaps)
+        answer = await surface.run(env)
     except Exception as exc:  # judged by the checker
-        return None, exc, max(gaps)
-    finally:
-        if ticker is not None:
-            ticker.cancel()
+        error = exc
+    if task is not None:
+        ticker.mark()  # a stall at the very end counts too
+        task.cancel()
+    return answer, error, ticker.worst
 
 
 async def run_checked(
@@ -178,11 +194,10 @@ def _check_outcome(
 
 
 async def _slot_released(where: str, surface: Surface, env: Env, switch: _Switch) -> None:
-    """With one concurrency slot, a failed call must leave it free for the next one."""
+    """The run's models have one concurrency slot: a failed call must leave it free."""
     if surface.name == "serialization":
         return
     switch.behaviour = ok
-    env.settings = {**env.settings, "max_concurrency": 1, "deadline": 5.0}
-    env.call_kwargs, env.prompt = {}, "hi"
+    env.call_kwargs, env.prompt = {}, "hi"  # the same models (see ``Env``), a plain call
     answer = await asyncio.wait_for(surface.run(env), 10)
     assert answer == surface.expect, f"{where}: a later correct call answered {answer!r}"

@@ -36,28 +36,33 @@ class Env:
     settings: dict[str, Any] = field(default_factory=dict)
     prompt: str = "hi"
     call_kwargs: dict[str, Any] = field(default_factory=dict)
-    objects: list[Any] = field(default_factory=list)  # what was built, checked for the key
+    built: dict[str, Any] = field(default_factory=dict)  # the models, by kind
 
     def _common(self) -> dict[str, Any]:
-        return {"api_key": KEY, "base_url": BASE_URL, "max_retries": 0, **self.settings}
+        # One concurrency slot and a deadline: a slot a failed call kept shows as the next
+        # call on the same model failing at its deadline instead of hanging.
+        limits = {"max_retries": 0, "max_concurrency": 1, "deadline": 5.0}
+        return {"api_key": KEY, "base_url": BASE_URL, **limits, **self.settings}
 
     def raw(self) -> mt.ModelsLabClient:
-        return self._keep(mt.ModelsLabClient(http_client=self.http, **self._common()))
+        """The sync raw client (one per run, so a later call shares its slots)."""
+        return self._once("raw", lambda c: mt.ModelsLabClient(http_client=self.http, **c))
 
     def araw(self) -> mt.AsyncModelsLabClient:
-        return self._keep(mt.AsyncModelsLabClient(http_client=self.ahttp, **self._common()))
+        return self._once("araw", lambda c: mt.AsyncModelsLabClient(http_client=self.ahttp, **c))
 
     def lc(self) -> ChatModelsLab:
-        kwargs = {"model": MODEL, **self._common()}
-        return self._keep(
-            ChatModelsLab(http_client=self.http, http_async_client=self.ahttp, **kwargs)
-        )
+        clients = {"http_client": self.http, "http_async_client": self.ahttp}
+        return self._once("lc", lambda c: ChatModelsLab(model=MODEL, **clients, **c))
 
     def li(self) -> ModelsLabLLM:
-        kwargs = {"model": MODEL, **self._common()}
-        return self._keep(
-            ModelsLabLLM(http_client=self.http, async_http_client=self.ahttp, **kwargs)
-        )
+        clients = {"http_client": self.http, "async_http_client": self.ahttp}
+        return self._once("li", lambda c: ModelsLabLLM(model=MODEL, **clients, **c))
+
+    def _once(self, kind: str, build: Callable[[dict[str, Any]], Any]) -> Any:
+        if kind not in self.built:
+            self.built[kind] = build(self._common())
+        return self.built[kind]
 
     def request(self) -> mt.ChatRequest:
         return {
@@ -68,10 +73,6 @@ class Env:
 
     def li_messages(self) -> list[ChatMessage]:
         return [ChatMessage(role="user", content=self.prompt)]
-
-    def _keep(self, obj: Any) -> Any:
-        self.objects.append(obj)
-        return obj
 
 
 Run = Callable[[Env], Awaitable[str]]
