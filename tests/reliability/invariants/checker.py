@@ -195,8 +195,8 @@ def _check_outcome(
 
 async def _slot_released(where: str, surface: Surface, env: Env, switch: _Switch) -> None:
     """The run's models have one concurrency slot: a failed call must leave it free."""
-    if surface.name == "serialization":
-        return
+    if surface.name == "serialization" or not env.built:
+        return  # nothing to reuse: the settings were refused before any model existed
     switch.behaviour = ok
     env.call_kwargs, env.prompt = {}, "hi"  # the same models (see ``Env``), a plain call
     answer = await asyncio.wait_for(surface.run(env), 10)

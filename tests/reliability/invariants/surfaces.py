@@ -8,6 +8,7 @@ are (the harness runs them in the test's thread).
 
 from __future__ import annotations
 
+import inspect
 import pickle
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -46,10 +47,11 @@ class Env:
 
     def raw(self) -> mt.ModelsLabClient:
         """The sync raw client (one per run, so a later call shares its slots)."""
-        return self._once("raw", lambda c: mt.ModelsLabClient(http_client=self.http, **c))
+        return self._once("raw", lambda c: mt.ModelsLabClient(http_client=self.http, **_own(c)))
 
     def araw(self) -> mt.AsyncModelsLabClient:
-        return self._once("araw", lambda c: mt.AsyncModelsLabClient(http_client=self.ahttp, **c))
+        build = mt.AsyncModelsLabClient
+        return self._once("araw", lambda c: build(http_client=self.ahttp, **_own(c)))
 
     def lc(self) -> ChatModelsLab:
         clients = {"http_client": self.http, "http_async_client": self.ahttp}
@@ -65,14 +67,25 @@ class Env:
         return self.built[kind]
 
     def request(self) -> mt.ChatRequest:
-        return {
-            "model": MODEL,
-            "messages": [{"role": "user", "content": self.prompt}],
-            **self.call_kwargs,
-        }  # type: ignore[typeddict-item]
+        """The raw clients' request; ``call_kwargs`` may replace its ``messages`` too."""
+        messages = [{"role": "user", "content": self.prompt}]
+        return {"model": MODEL, "messages": messages, **self.call_kwargs}  # type: ignore[typeddict-item]
+
+    def adapter_kwargs(self) -> dict[str, Any]:
+        """The per-call arguments for the adapters (``messages`` is their positional input)."""
+        return {k: v for k, v in self.call_kwargs.items() if k != "messages"}
 
     def li_messages(self) -> list[ChatMessage]:
         return [ChatMessage(role="user", content=self.prompt)]
+
+
+_RAW_NAMES = frozenset(inspect.signature(mt.ModelsLabClient).parameters)
+
+
+def _own(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings a raw client takes: its signature refuses others with Python's TypeError
+    (the language's argument check, not a value the project validates)."""
+    return {name: value for name, value in settings.items() if name in _RAW_NAMES}
 
 
 Run = Callable[[Env], Awaitable[str]]
@@ -113,11 +126,11 @@ async def _ajoined(stream: Any) -> str:
 
 
 def _stream_lc(env: Env) -> str:
-    return "".join(chunk.text for chunk in env.lc().stream(env.prompt, **env.call_kwargs))
+    return "".join(chunk.text for chunk in env.lc().stream(env.prompt, **env.adapter_kwargs()))
 
 
 async def _astream_lc(env: Env) -> str:
-    return "".join([c.text async for c in env.lc().astream(env.prompt, **env.call_kwargs)])
+    return "".join([c.text async for c in env.lc().astream(env.prompt, **env.adapter_kwargs())])
 
 
 def _final(responses: list[Any]) -> str:
@@ -230,15 +243,22 @@ SURFACES: list[Surface] = [
     S("araw.messages", aio(lambda e: _first(e.araw().messages(_m(e)), "text")), is_async=True),
     S("araw.count_tokens", aio(lambda e: e.araw().count_tokens(e.request())), str(TOKENS), True),
     S("araw.list_models", aio(lambda e: _first_model(e.araw().list_models())), MODEL, True),
-    S("lc.invoke", sync(lambda e: e.lc().invoke(e.prompt, **e.call_kwargs).text)),
-    S("lc.ainvoke", aio(lambda e: _text(e.lc().ainvoke(e.prompt, **e.call_kwargs))), is_async=True),
+    S("lc.invoke", sync(lambda e: e.lc().invoke(e.prompt, **e.adapter_kwargs()).text)),
+    S(
+        "lc.ainvoke",
+        aio(lambda e: _text(e.lc().ainvoke(e.prompt, **e.adapter_kwargs()))),
+        is_async=True,
+    ),
     S("lc.stream", sync(_stream_lc)),
     S("lc.astream", aio(_astream_lc), is_async=True),
-    S("lc.batch", sync(lambda e: e.lc().batch([e.prompt], **e.call_kwargs)[0].text)),
+    S("lc.batch", sync(lambda e: e.lc().batch([e.prompt], **e.adapter_kwargs())[0].text)),
     S("lc.abatch", aio(lambda e: _first_text(e.lc().abatch([e.prompt]))), is_async=True),
     S("lc.structured", sync(_structured_lc), STRUCTURED),
     S("lc.bind_tools", sync(lambda e: e.lc().bind_tools([_tool]).invoke(e.prompt).text)),
-    S("li.chat", sync(lambda e: e.li().chat(e.li_messages(), **e.call_kwargs).message.content)),
+    S(
+        "li.chat",
+        sync(lambda e: e.li().chat(e.li_messages(), **e.adapter_kwargs()).message.content),
+    ),
     S("li.achat", aio(lambda e: _li_text(e.li().achat(e.li_messages()))), is_async=True),
     S("li.stream_chat", sync(lambda e: _stream_li(e, e.li().stream_chat(e.li_messages())))),
     S(
