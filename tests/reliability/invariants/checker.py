@@ -43,6 +43,15 @@ OUR_ERRORS: tuple[type[BaseException], ...] = (
 # The loop may not stall longer than this. 100 ms is the promise; the margin absorbs a
 # scheduler hiccup on a loaded two-core machine (a real stall, a blocking call, takes seconds).
 STALL_LIMIT = 0.1 + 0.15
+# A deadline must hold within 0.5 s; the extra 0.5 s absorbs a loaded two-core machine.
+DEADLINE_SLACK = 0.5 + 0.5
+
+
+def _deadline(settings: dict[str, Any]) -> float:
+    """The run's deadline: the drawn one if it is a valid number, else the harness's 5 s."""
+    value = settings.get("deadline")
+    valid = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e9
+    return float(value) if valid else 5.0
 
 
 class _Capture(logging.Handler):
@@ -159,7 +168,9 @@ async def run_checked(
         async with httpx.AsyncClient(transport=transport) as ahttp:
             env = Env(http, ahttp, dict(settings or {}), prompt, dict(call_kwargs or {}))
             with capture_logs() as logs:
+                started = time.monotonic()
                 answer, error, stall = await _call(surface, env)
+                took = time.monotonic() - started
             where = f"{surface.name} x {getattr(behaviour, '__name__', behaviour)}"
             _check_outcome(
                 where,
@@ -170,6 +181,8 @@ async def run_checked(
             )
             assert KEY not in "\n".join(logs.texts), f"{where}: key in a log record"
             assert tally.open == 0, f"{where}: {tally.open} responses left open"
+            limit = _deadline(env.settings)
+            assert took <= limit + DEADLINE_SLACK, f"{where}: took {took:.2f} s, deadline {limit}"
             if surface.is_async:
                 assert stall < STALL_LIMIT, f"{where}: event loop stalled {stall:.3f} s"
             if error is not None or behaviour is not ok:
