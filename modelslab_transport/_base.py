@@ -50,7 +50,7 @@ from ._log_redaction import guard_secret
 from ._retry import decide_for_error
 from ._stream import deltas_from_completion
 from ._types import JSON, ApiFormat, ChatRequest
-from ._validate import check_deadline, check_sampling
+from ._validate import check_deadline, check_request_shape, check_sampling
 
 __all__ = ["BaseClient"]
 
@@ -136,6 +136,7 @@ class BaseClient:
     ) -> Call:
         accepts: Callable[[Any], bool]
         parse: Callable[[Any], Any]
+        check_request_shape(request)
         check_sampling(request)
         if stream:
             check_streamable(request)
@@ -243,6 +244,8 @@ class BaseClient:
         )
 
     def _count_call(self, request: ChatRequest) -> Call:
+        check_request_shape(request)
+        check_sampling(request)
         body = _anthropic_request.build_count_body(request)
         return Call(
             "POST",

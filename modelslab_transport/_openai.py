@@ -335,6 +335,20 @@ def _choice_delta(choice: JSON, out: StreamDelta) -> str | None:
     return reason
 
 
+def _first_choice(choices: Any) -> Any:
+    """The first choice's entry in a chunk: ``index`` 0 (or none given), wherever it sits.
+
+    A chunk may carry another choice only (``n`` > 1, or a server that sends extra ones):
+    taking ``choices[0]`` would splice that choice's text into the first one's.
+    """
+    if not isinstance(choices, list):
+        return None
+    for choice in choices:
+        if isinstance(choice, dict) and choice.get("index", 0) in (0, None):
+            return choice
+    return None
+
+
 class OpenAIStreamState:
     """Turns Chat Completions SSE events into :class:`StreamDelta` (one stream's state).
 
@@ -378,7 +392,7 @@ class OpenAIStreamState:
         if not self._meta_sent:
             self._meta(chunk, delta)
         choices = chunk.get("choices")
-        first = choices[0] if isinstance(choices, list) and choices else None
+        first = _first_choice(choices)
         if isinstance(first, dict):
             self._answered = True
             if _choice_delta(first, delta):

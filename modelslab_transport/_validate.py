@@ -46,6 +46,12 @@ def check_key(key: str) -> str:
 def check_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
     """``default_headers`` as a plain dict of header-safe strings (values never shown)."""
     checked: dict[str, str] = {}
+    if headers is not None and not isinstance(headers, Mapping):
+        # Its type only: the value may be a credential.
+        raise ConfigurationError(
+            f"default_headers must be a mapping of header names to strings, "
+            f"got a {type(headers).__name__}."
+        )
     for name, value in (headers or {}).items():
         if not isinstance(name, str) or not name or not _header_safe(name) or " " in name:
             raise ConfigurationError(f"default_headers has an invalid header name: {name!r}.")
@@ -100,6 +106,18 @@ def check_base_url(url: str) -> str:
 # Request fields the transport itself reads (the rest is passed to the server as given).
 _POSITIVE_INTS = ("max_tokens", "n")
 _NUMBERS = ("temperature", "top_p")
+
+
+def check_request_shape(request: Mapping[str, Any]) -> None:
+    """A raw client's request: ``messages`` a list of dicts, ``extra_body`` a dict if given."""
+    messages = request.get("messages")
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        raise ConfigurationError(
+            f"The request's 'messages' must be a list of dicts, got {messages!r:.80}."
+        )
+    extra = request.get("extra_body")
+    if extra is not None and not isinstance(extra, Mapping):
+        raise ConfigurationError(f"extra_body must be a dict, got a {type(extra).__name__}.")
 
 
 def check_sampling(request: Mapping[str, Any]) -> None:
