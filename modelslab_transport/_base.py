@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from . import _anthropic, _anthropic_request, _openai, _routing
+from . import _anthropic, _anthropic_request, _openai, _openai_request, _routing
 from ._bodies import is_count, is_model_list, parse_models
 from ._call import Call, compose, interpret, keeps_open
 from ._chat_request import check_streamable
@@ -141,7 +141,7 @@ class BaseClient:
         if stream:
             check_streamable(request)
         if api_format == "openai":
-            body = _openai.build_body(request, stream=stream)
+            body = _openai_request.build_body(request, stream=stream)
             path, accepts, parse = (
                 CHAT_COMPLETIONS_PATH,
                 _openai.is_completion,
