@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +19,6 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
-from llama_index.core.llms.function_calling import FunctionCallingLLM
-from llama_index.core.llms.llm import ToolSelection
 
 from modelslab_transport import (
     DEFAULT_MODEL,
@@ -29,40 +26,28 @@ from modelslab_transport import (
     ChatRequest,
     ClientCache,
     ClientOwner,
-    build_chat_request,
-    call_options,
     check_init_arguments,
     default_max_tokens,
     get_model_info,
 )
 from modelslab_transport import context_window as catalog_context_window
 
-from ._convert import NOT_SENT, to_wire_messages
-from ._messages import as_chat_messages
+from ._request import chat_request, env_base_url, env_key, prompt_messages
 from ._responses import chat_to_completion_response, completion_to_chat_response, response_cost
 from ._stream import StreamAccumulator, astream_responses, stream_responses
 from ._structured import StructuredOutputLLM
-from ._tools import calls_tools, force_single_tool_call, prepare_chat_with_tools, tool_selections
+from ._tool_hooks import ToolCallingLLM
+from ._tools import calls_tools
 
 if TYPE_CHECKING:
     import httpx
-    from llama_index.core.tools.types import BaseTool
-
-
-def _env_key() -> SecretStr | None:
-    key = os.environ.get("MODELSLAB_API_KEY", "").strip()
-    return SecretStr(key) if key else None
-
-
-def _env_base_url() -> str | None:
-    return os.environ.get("MODELSLAB_BASE_URL", "").strip() or None
 
 
 # Constructor arguments that are not fields (the caller's own HTTP clients).
 _INIT_ARGUMENTS = ("http_client", "async_http_client")
 
 
-class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
+class ModelsLabLLM(ClientOwner, StructuredOutputLLM, ToolCallingLLM):
     """ModelsLab's LLM API (``/api/v7/llm``) for LlamaIndex: chat, tools, vision, streaming.
 
     Works as ``Settings.llm`` and in query engines, chat engines and agents (``FunctionAgent``,
@@ -135,8 +120,8 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
 
     model: str = Field(default=DEFAULT_MODEL, description="The ModelsLab model id.")
     # The environment is read when the LLM is built, as ChatModelsLab (and ChatOpenAI) do.
-    api_key: SecretStr | None = Field(default_factory=_env_key, exclude=True, repr=False)
-    base_url: str | None = Field(default_factory=_env_base_url, description="API base URL.")
+    api_key: SecretStr | None = Field(default_factory=env_key, exclude=True, repr=False)
+    base_url: str | None = Field(default_factory=env_base_url, description="API base URL.")
     api_format: ApiFormat = Field(default="openai", description="openai or anthropic.")
     temperature: float | None = Field(default=None)
     max_tokens: int | None = Field(default=None)
@@ -240,24 +225,10 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
     def _request(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], stream: bool = False
     ) -> tuple[ChatRequest, dict[str, Any]]:
-        """The request, and the transport's per-call options (endpoint family, timeout)."""
-        options = call_options(kwargs, self.api_format)
-        defaults: dict[str, Any] = {
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "reasoning_effort": self.reasoning_effort,
-            "thinking": self.thinking,
-            **self.additional_kwargs,
-        }
-        if stream:
-            defaults["stream_usage"] = self.stream_usage
-        wire = to_wire_messages(as_chat_messages(messages))
-        return build_chat_request(self.model, wire, defaults, kwargs, ignore=NOT_SENT), options
+        return chat_request(self, messages, kwargs, stream)
 
     def _prompt_messages(self, prompt: str, formatted: bool) -> list[ChatMessage]:
-        to_prompt = self.completion_to_prompt
-        text = prompt if formatted or to_prompt is None else to_prompt(prompt)
-        return [ChatMessage(role=MessageRole.USER, content=text)]
+        return prompt_messages(self, prompt, formatted)
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request, options = self._request(messages, kwargs)
@@ -337,57 +308,6 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, FunctionCallingLLM):
         """Stream a completion (async): await it to get an async generator."""
         responses = await self._astream_chat(self._prompt_messages(prompt, formatted), **kwargs)
         return (chat_to_completion_response(r) async for r in responses)
-
-    # ------------------------------------------------------------------------ tools
-
-    def _prepare_chat_with_tools(
-        self,
-        tools: Sequence[BaseTool],
-        user_msg: str | ChatMessage | None = None,
-        chat_history: list[ChatMessage] | None = None,
-        verbose: bool = False,
-        allow_parallel_tool_calls: bool = False,
-        tool_required: bool = False,
-        tool_choice: str | dict[str, Any] | None = None,
-        strict: bool | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """Build ``chat`` arguments for a tool-calling turn (core's hook)."""
-        prepared = prepare_chat_with_tools(
-            tools,
-            user_msg,
-            chat_history,
-            allow_parallel_tool_calls=allow_parallel_tool_calls,
-            tool_required=tool_required,
-            tool_choice=tool_choice,
-            strict=strict,
-        )
-        return {**kwargs, **prepared}
-
-    def _validate_chat_with_tools_response(
-        self,
-        response: ChatResponse,
-        tools: Sequence[BaseTool],
-        allow_parallel_tool_calls: bool = False,
-        **kwargs: Any,
-    ) -> ChatResponse:
-        """Keep a single tool call unless parallel calls were allowed."""
-        if not allow_parallel_tool_calls:
-            force_single_tool_call(response)
-        return response
-
-    def get_tool_calls_from_response(
-        self,
-        response: ChatResponse,
-        error_on_no_tool_call: bool = True,
-        **kwargs: Any,
-    ) -> list[ToolSelection]:
-        """Return the tool calls of a response; partial streamed JSON is parsed leniently.
-
-        Raises:
-            ValueError: There is no tool call and ``error_on_no_tool_call`` is set.
-        """
-        return tool_selections(response, error_on_no_tool_call)
 
     # ------------------------------------------------------------------------- cost
 

@@ -1,7 +1,7 @@
 """Everything the sync and async clients share: calls, requests, answers, retries.
 
 The clients in ``_client.py`` / ``_async_client.py`` only send, read, sleep and loop; every
-decision is made here, without I/O.
+decision is made here or in ``_call_builders.py`` (the calls themselves), without I/O.
 
 Decisions on what the API leaves open (``docs/modelslab-api.md`` §10; how an answer is
 read: ``_call.py``):
@@ -27,17 +27,11 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from . import _anthropic, _anthropic_request, _openai, _routing
-from ._bodies import is_count, is_model_list, parse_models
-from ._call import Call, compose, interpret, keeps_open
-from ._chat_request import check_streamable
+from . import _routing
+from ._call import Call, interpret, keeps_open
+from ._call_builders import chat_call, count_call, messages_call, models_call
 from ._config import ClientConfig, resolve_config
-from ._constants import (
-    CHAT_COMPLETIONS_PATH,
-    COUNT_TOKENS_PATH,
-    MESSAGES_PATH,
-    MODELS_PATH,
-)
+from ._constants import MODELS_PATH
 from ._deadline import deadline_error
 from ._errors import (
     APIError,
@@ -48,9 +42,7 @@ from ._errors import (
 )
 from ._log_redaction import guard_secret
 from ._retry import decide_for_error
-from ._stream import deltas_from_completion
 from ._types import JSON, ApiFormat, ChatRequest
-from ._validate import check_deadline, check_request_shape, check_sampling
 
 __all__ = ["BaseClient"]
 
@@ -125,6 +117,7 @@ class BaseClient:
         return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={key})"
 
     # ------------------------------------------------------------------ building calls
+    # (pure, in ``_call_builders``: these pass this client's settings and state)
 
     def _chat_call(
         self,
@@ -134,61 +127,27 @@ class BaseClient:
         timeout: float | None,
         deadline: float | None = None,
     ) -> Call:
-        accepts: Callable[[Any], bool]
-        parse: Callable[[Any], Any]
-        check_request_shape(request)
-        check_sampling(request)
-        if stream:
-            check_streamable(request)
-        if api_format == "openai":
-            body = _openai.build_body(request, stream=stream)
-            path, accepts, parse = (
-                CHAT_COMPLETIONS_PATH,
-                _openai.is_completion,
-                _openai.parse_completion,
-            )
-        elif api_format == "anthropic":
-            body = _anthropic_request.build_body(request, stream=stream)
-            path = MESSAGES_PATH
-            accepts, parse = _anthropic.is_message, _anthropic.parse_message
-        else:
-            raise ConfigurationError(
-                f"api_format must be 'openai' or 'anthropic', got {api_format!r}."
-            )
-        if stream and self._stream_options_refused:
-            body.pop("stream_options", None)
-        call = self._answer_call(path, body, stream, api_format, timeout, accepts, parse)
-        return self._with_deadline(call, timeout, deadline)
+        refused = self._stream_options_refused
+        return chat_call(
+            self._config,
+            request,
+            api_format,
+            stream,
+            timeout,
+            deadline,
+            stream_options_refused=refused,
+        )
 
     def _messages_call(
         self, body: JSON, stream: bool, timeout: float | None, deadline: float | None = None
     ) -> Call:
-        """A call with a Messages body written in Anthropic's shape (sent nearly as is)."""
-        check_sampling(body)
-        native = _anthropic_request.native_body(body, stream=stream)
-        call = self._answer_call(
-            MESSAGES_PATH,
-            native,
-            stream,
-            "anthropic",
-            timeout,
-            _anthropic.is_message,
-            _anthropic.parse_message,
-        )
-        return self._with_deadline(call, timeout, deadline)
+        return messages_call(self._config, body, stream, timeout, deadline)
 
-    def _with_deadline(self, call: Call, timeout: float | None, deadline: float | None) -> Call:
-        """``call`` with its overall deadline.
+    def _count_call(self, request: ChatRequest) -> Call:
+        return count_call(self._config, request)
 
-        The one given for this call, else a timeout given for this call (a caller asking one
-        call for 2 s means the whole call), else the client's ``deadline`` setting.
-        """
-        chosen = check_deadline(deadline)
-        if chosen is None and timeout is not None:
-            chosen = check_deadline(timeout)
-        if chosen is None:
-            chosen = self._config.deadline
-        return call if chosen is None else dataclasses.replace(call, deadline=chosen)
+    def _models_call(self, path: str = MODELS_PATH, deadline: float | None = None) -> Call:
+        return models_call(self._config, path, deadline)
 
     @staticmethod
     def _start(call: Call) -> float | None:
@@ -217,58 +176,6 @@ class BaseClient:
         # timeout back once the head is in (``open_stream_read``).
         return httpx.Timeout(
             connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool)
-        )
-
-    def _answer_call(
-        self,
-        path: str,
-        body: JSON,
-        stream: bool,
-        api_format: ApiFormat,
-        timeout: float | None,
-        accepts: Callable[[Any], bool],
-        parse: Callable[[Any], Any],
-    ) -> Call:
-        """A call answered with a completion (or, when ``stream``, an event stream)."""
-        if stream:  # a complete JSON answer to a stream request becomes a one-event stream
-            parse = compose(deltas_from_completion, parse)
-        return Call(
-            "POST",
-            path,
-            body,
-            stream,
-            api_format,
-            self._config.call_timeout(timeout),
-            accepts,
-            parse,
-        )
-
-    def _count_call(self, request: ChatRequest) -> Call:
-        check_request_shape(request)
-        check_sampling(request)
-        body = _anthropic_request.build_count_body(request)
-        return Call(
-            "POST",
-            COUNT_TOKENS_PATH,
-            body,
-            False,
-            "anthropic",
-            self._config.timeout,
-            is_count,
-            lambda b: b["input_tokens"],
-        )
-
-    def _models_call(self, path: str = MODELS_PATH, deadline: float | None = None) -> Call:
-        return Call(
-            "GET",
-            path,
-            None,
-            False,
-            "openai",
-            self._config.timeout,
-            is_model_list,
-            parse_models,
-            deadline,
         )
 
     def _build_request(
