@@ -11,6 +11,7 @@ local-model``); ``make test-model`` installs them and runs this folder.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -167,22 +168,23 @@ def _wait_ready(
     pytest.fail(f"{name} not ready after {STARTUP_TIMEOUT}s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def llama_server() -> Iterator[LlamaServer]:
-    """llama-cpp-python's server on a free loopback port, stopped (by PID) at the end."""
-    api_key = secrets.token_urlsafe(16)
-    port = _free_port()
+@contextlib.contextmanager
+def _server_process(
+    command: list[str], name: str, ready_path: str, port: int, api_key: str | None = None
+) -> Iterator[Path]:
+    """Run ``command`` until the block ends; yield its log once ``ready_path`` answers.
+
+    The process is stopped by its PID (terminate, then kill after 10 s), never by name.
+    """
+    # OMP_WAIT_POLICY: idle OpenMP threads sleep instead of spinning on the shared CPUs.
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "llama-server.log"
-        env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
         with log.open("wb") as out:
-            proc = subprocess.Popen(
-                _command(port, api_key), stdout=out, stderr=subprocess.STDOUT, env=env
-            )
-        server = LlamaServer(f"http://127.0.0.1:{port}", api_key, log)
+            proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
         try:
-            _wait_ready(proc, "llama.cpp server", f"{server.base_url}/models", log, server.api_key)
-            yield server
+            _wait_ready(proc, name, f"http://127.0.0.1:{port}{ready_path}", log, api_key)
+            yield log
         finally:
             proc.terminate()
             try:
@@ -190,6 +192,16 @@ def llama_server() -> Iterator[LlamaServer]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[LlamaServer]:
+    """llama-cpp-python's server on a free loopback port, stopped (by PID) at the end."""
+    api_key = secrets.token_urlsafe(16)
+    port = _free_port()
+    command = _command(port, api_key)
+    with _server_process(command, "llama.cpp server", "/v1/models", port, api_key) as log:
+        yield LlamaServer(f"http://127.0.0.1:{port}", api_key, log)
 
 
 def _closing_factory(cls: Any, defaults: dict[str, Any]) -> Iterator[Callable[..., Any]]:
@@ -349,23 +361,8 @@ def cpp_server() -> Iterator[CppServer]:
     """llama.cpp's ``llama-server`` on a free loopback port, stopped (by PID) at the end."""
     api_key = secrets.token_urlsafe(16)
     port = _free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        log = Path(folder) / "llama-server.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                _cpp_command(port, api_key), stdout=out, stderr=subprocess.STDOUT
-            )
-        server = CppServer(f"http://127.0.0.1:{port}", api_key, log)
-        try:
-            _wait_ready(proc, "llama-server", f"{server.root}/health", log)
-            yield server
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+    with _server_process(_cpp_command(port, api_key), "llama-server", "/health", port) as log:
+        yield CppServer(f"http://127.0.0.1:{port}", api_key, log)
 
 
 @pytest.fixture

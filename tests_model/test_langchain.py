@@ -10,39 +10,17 @@ import httpx
 import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware import ModelRequest, ModelResponse, wrap_model_call
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
-from langchain_core.tools import tool
-from pydantic import BaseModel
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from langchain_modelslab import ChatModelsLab
 from modelslab_transport import InternalServerError
+
+from .model_helpers import QUESTION, Cat, joined, strict_cat, weather_tool
 
 if TYPE_CHECKING:
     from conftest import LlamaServer, Recorder  # tests_model/conftest.py, for annotations only
 
 Factory = Callable[..., ChatModelsLab]
-QUESTION = "What is the capital of France? Answer in one sentence."
-
-
-@tool
-def get_weather(city: str) -> str:
-    """Return the current weather for a city."""
-    return f"It is 18 °C and sunny in {city}."
-
-
-class Cat(BaseModel):
-    """A cat."""
-
-    name: str
-    age: int
-
-
-def merge(chunks: list[AIMessageChunk]) -> AIMessageChunk:
-    assert chunks, "the stream produced no chunks"
-    merged = chunks[0]
-    for chunk in chunks[1:]:
-        merged = merged + chunk
-    return merged
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
@@ -73,7 +51,7 @@ async def test_stream_without_a_usage_chunk(chat_model: Factory, mode: str) -> N
         chunks = [c async for c in model.astream(QUESTION)]
     texts = [c.content for c in chunks if c.content]
     assert len(texts) > 1, "expected the answer in several chunks"
-    merged = merge(chunks)
+    merged = joined(chunks)
     assert isinstance(merged.content, str)
     assert merged.content.strip()
     assert merged.response_metadata["finish_reason"] in ("stop", "length")
@@ -81,7 +59,7 @@ async def test_stream_without_a_usage_chunk(chat_model: Factory, mode: str) -> N
 
 
 def test_forced_tool_call(chat_model: Factory) -> None:
-    model = chat_model().bind_tools([get_weather], tool_choice="get_weather")
+    model = chat_model().bind_tools([weather_tool], tool_choice="get_weather")
     answer = model.invoke("What is the weather in Paris?")
     assert isinstance(answer, AIMessage)
     assert answer.invalid_tool_calls == []
@@ -100,20 +78,15 @@ def test_streamed_forced_tool_call_has_the_name_once(chat_model: Factory) -> Non
     transport drops an id or name that only repeats what the call already has, so LangChain's
     chunk merging yields ``get_weather`` and not ``get_weatherget_weather...``.
     """
-    model = chat_model().bind_tools([get_weather], tool_choice="get_weather")
+    model = chat_model().bind_tools([weather_tool], tool_choice="get_weather")
     chunks = list(model.stream("What is the weather in Paris?"))
     fragments = [c for chunk in chunks for c in chunk.tool_call_chunks]
     assert len(fragments) > 1, "expected the call in several fragments"
     assert sum(1 for f in fragments if f["name"]) == 1
-    merged = merge(chunks)
+    merged = joined(chunks)
     assert [c["name"] for c in merged.tool_calls] == ["get_weather"]
     assert set(merged.tool_calls[0]["args"]) == {"city"}
     assert merged.response_metadata["finish_reason"] == "tool_calls"
-
-
-def strict_cat(data: Any) -> Cat:
-    """Validate without coercion: each JSON value must already have its field's type."""
-    return Cat.model_validate(data, strict=True)
 
 
 def test_json_mode(chat_model: Factory) -> None:
@@ -187,7 +160,7 @@ def test_tool_result_round_trip_with_null_content_is_refused(
         AIMessage(content="", tool_calls=[call]),
         ToolMessage("It is 18 °C and sunny in Paris.", tool_call_id="call_1"),
     ]
-    model = chat_model(http_client=recorder.client).bind_tools([get_weather])
+    model = chat_model(http_client=recorder.client).bind_tools([weather_tool])
     with pytest.raises(InternalServerError) as caught:
         model.invoke(history)
 
@@ -228,7 +201,7 @@ def test_agent_step_with_a_forced_tool(chat_model: Factory) -> None:
     The tool returns directly: a second model turn would send the tool call back with
     ``content: null``, which this server refuses (see the next test).
     """
-    direct_weather = get_weather.model_copy(update={"return_direct": True})
+    direct_weather = weather_tool.model_copy(update={"return_direct": True})
     agent = create_agent(model=chat_model(), tools=[direct_weather], middleware=[force_get_weather])
     result: dict[str, Any] = agent.invoke(
         {"messages": [("user", "What is the weather in Paris?")]}, {"recursion_limit": 6}
@@ -264,7 +237,7 @@ def test_agent_tool_loop_stops_at_the_null_content_turn(
     typed error with the server's message.
     """
     model = chat_model(http_client=recorder.client)
-    agent = create_agent(model=model, tools=[get_weather], middleware=[force_get_weather_once])
+    agent = create_agent(model=model, tools=[weather_tool], middleware=[force_get_weather_once])
     with pytest.raises(InternalServerError) as caught:
         agent.invoke(
             {"messages": [("user", "What is the weather in Paris?")]}, {"recursion_limit": 6}

@@ -12,10 +12,11 @@ from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.program import FunctionCallingProgram
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
-from pydantic import BaseModel
 
 from llama_index_modelslab import HashEmbedding, ModelsLabLLM
 from modelslab_transport import InternalServerError
+
+from .model_helpers import Cat, get_weather, strict_cat
 
 if TYPE_CHECKING:
     from conftest import Recorder  # tests_model/conftest.py, for annotations only
@@ -29,28 +30,11 @@ DOCUMENTS = [
 ]
 
 
-def get_weather(city: str) -> str:
-    """Return the current weather for a city."""
-    return f"It is 18 °C and sunny in {city}."
-
-
-class Cat(BaseModel):
-    """A cat."""
-
-    name: str
-    age: int
-
-
 CAT_PROMPT = PromptTemplate("Extract the cat: {text}")
 CAT_TEXT = "Tom is a cat. He is 3 years old."
 # llama.cpp's own extension of JSON mode: ``json_object`` plus a ``schema`` that the server
 # turns into a grammar. Not part of the OpenAI protocol; used only where a test says why.
 CAT_JSON_OBJECT = {"type": "json_object", "schema": Cat.model_json_schema()}
-
-
-def strict_cat(text: str) -> Cat:
-    """Parse JSON text into ``Cat`` without coercion: the JSON types must be the fields' types."""
-    return Cat.model_validate_json(text, strict=True)
 
 
 def recorded_llm(make_index_llm: LLMFactory, recorder: Recorder, **kwargs: Any) -> ModelsLabLLM:

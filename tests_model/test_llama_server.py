@@ -14,34 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
-from langchain_core.tools import tool
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
-from pydantic import BaseModel
 
 from langchain_modelslab import ChatModelsLab
 from llama_index_modelslab import ModelsLabLLM
 from modelslab_transport import AuthenticationError
 
+from .model_helpers import QUESTION, Cat, joined, weather_tool
+
 if TYPE_CHECKING:
     from conftest import CppServer  # tests_model/conftest.py, for annotations only
 
-QUESTION = "What is the capital of France? Answer in one sentence."
 # The transport normalizes the Messages stop_reason ("max_tokens") to OpenAI's "length".
 FINISH = {"openai": "length", "anthropic": "length"}
-
-
-@tool
-def get_weather(city: str) -> str:
-    """Return the current weather for a city."""
-    return f"It is 18 °C and sunny in {city}."
-
-
-class Cat(BaseModel):
-    """A cat."""
-
-    name: str
-    age: int
 
 
 @pytest.fixture(params=["openai", "anthropic"])
@@ -98,22 +84,14 @@ async def test_lc_ainvoke(lc: Callable[..., ChatModelsLab], api_format: str) -> 
     _check_answer(await lc().ainvoke(QUESTION), api_format)
 
 
-def _merged(chunks: list[AIMessageChunk]) -> AIMessageChunk:
-    assert len(chunks) > 1, "a streamed answer comes in several chunks"
-    merged = chunks[0]
-    for chunk in chunks[1:]:
-        merged = merged + chunk
-    return merged
-
-
 def test_lc_stream_with_usage(lc: Callable[..., ChatModelsLab], api_format: str) -> None:
-    merged = _merged(list(lc().stream(QUESTION)))
+    merged = joined(list(lc().stream(QUESTION)), minimum=2)
     # Both formats report usage in the stream (OpenAI: a usage chunk; Messages: message_delta).
     _check_answer(AIMessage(**merged.model_dump(exclude={"type"})), api_format)
 
 
 async def test_lc_astream_with_usage(lc: Callable[..., ChatModelsLab], api_format: str) -> None:
-    merged = _merged([chunk async for chunk in lc().astream(QUESTION)])
+    merged = joined([chunk async for chunk in lc().astream(QUESTION)], minimum=2)
     _check_answer(AIMessage(**merged.model_dump(exclude={"type"})), api_format)
 
 
@@ -164,7 +142,7 @@ def test_lc_count_tokens_comes_from_the_server(
     messages = [HumanMessage(QUESTION)]
     plain = lc().get_num_tokens_from_messages(messages)
     assert plain == _server_count(cpp_server, {"messages": [{"role": "user", "content": QUESTION}]})
-    with_tools = lc().get_num_tokens_from_messages(messages, tools=[get_weather])
+    with_tools = lc().get_num_tokens_from_messages(messages, tools=[weather_tool])
     assert with_tools > plain + 10
 
 
@@ -172,7 +150,7 @@ def test_lc_tools_reach_the_server(lc: Callable[..., ChatModelsLab], api_format:
     """The tool definitions are in the prompt; the 135M model answers in text (server/model)."""
     model = lc(max_tokens=8)
     plain = model.invoke(QUESTION)
-    answer = model.bind_tools([get_weather], tool_choice="get_weather").invoke(QUESTION)
+    answer = model.bind_tools([weather_tool], tool_choice="get_weather").invoke(QUESTION)
     assert plain.usage_metadata is not None
     assert answer.usage_metadata is not None
     assert answer.usage_metadata["input_tokens"] > plain.usage_metadata["input_tokens"] + 20

@@ -8,27 +8,14 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
-from langchain_core.tools import tool
-from pydantic import BaseModel
 
 from langchain_modelslab import ChatModelsLab
 from modelslab_local import LlamaEngine, LocalServer, make_engine, start_server
 
+from .model_helpers import Cat, weather_tool
+
 MODEL = "baidu-ernie-4.5-vl-28b-a3b"
 REAL = ("real model", "")
-
-
-@tool
-def get_weather(city: str) -> str:
-    """Return the current weather for a city."""
-    return f"It is 18 °C and sunny in {city}."
-
-
-class Cat(BaseModel):
-    """A cat."""
-
-    name: str
-    age: int
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +79,7 @@ def test_json_mode_is_valid_json(model: Callable[..., ChatModelsLab], engine: An
 def test_forced_tool_arguments_come_from_the_model(
     model: Callable[..., ChatModelsLab], engine: Any
 ) -> None:
-    bound = model().bind_tools([get_weather], tool_choice="get_weather")
+    bound = model().bind_tools([weather_tool], tool_choice="get_weather")
     answer = bound.invoke("What is the weather in Paris?")
     assert isinstance(answer, AIMessage)
     assert [c["name"] for c in answer.tool_calls] == ["get_weather"]
@@ -103,11 +90,11 @@ def test_forced_tool_arguments_come_from_the_model(
 def test_automatic_tool_choice_is_left_to_the_rules_and_the_reply_to_the_model(
     model: Callable[..., ChatModelsLab], engine: Any
 ) -> None:
-    bound = model().bind_tools([get_weather])
+    bound = model().bind_tools([weather_tool])
     first = bound.invoke("What is the weather in Paris?")
     assert isinstance(first, AIMessage)
     assert [c["name"] for c in first.tool_calls] == ["get_weather"]
-    result = get_weather.invoke(first.tool_calls[0])
+    result = weather_tool.invoke(first.tool_calls[0])
     final = bound.invoke([HumanMessage("What is the weather in Paris?"), first, result])
     assert str(final.content).strip()
     assert final.tool_calls == []

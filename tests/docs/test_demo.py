@@ -48,22 +48,9 @@ def test_demo_with_a_key_and_a_local_url_names_that_server() -> None:
     """A key plus a local base URL is the local server, not ModelsLab."""
     from modelslab_local import start_server
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELSLAB_")}
     with start_server(engine="deterministic") as server:
-        env.update(
-            MODELSLAB_API_KEY=server.api_key,
-            MODELSLAB_BASE_URL=server.base_url,
-            PYTHONIOENCODING="utf-8",
-        )
-        done = subprocess.run(
-            [sys.executable, "examples/demo.py"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=60,
-            check=False,
+        done = _run_demo_with(
+            {"MODELSLAB_API_KEY": server.api_key, "MODELSLAB_BASE_URL": server.base_url}
         )
     assert done.returncode == 0, done.stderr[-3000:]
     first = done.stdout.splitlines()[0]

@@ -7,85 +7,44 @@ does. A history written by ChatAnthropic (content blocks) or in v1 blocks is rea
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
 
+from ..transport.signed_answers import (
+    ANSWER,
+    CHAT_ANSWER,
+    EVENTS,
+    FINAL,
+    MODEL,
+    REDACTED,
+    SENT_BACK,
+    SIGNATURE,
+    THINKING,
+)
 from .lc_helpers import Scripted
-
-MODEL = "openai-o3-mini-high"
-CALL = {"id": "toolu_1", "name": "get", "input": {"city": "Paris"}}
-ANSWER: dict[str, Any] = {
-    "id": "msg_1",
-    "type": "message",
-    "role": "assistant",
-    "model": MODEL,
-    "content": [
-        {"type": "thinking", "thinking": "Let me see.", "signature": "sig-A=="},
-        {"type": "redacted_thinking", "data": "opaque-1"},
-        {"type": "tool_use", **CALL},
-    ],
-    "stop_reason": "tool_use",
-    "usage": {"input_tokens": 3, "output_tokens": 4},
-}
-EVENTS: list[dict[str, Any]] = [
-    {"type": "message_start", "message": {"id": "msg_1", "usage": {"input_tokens": 3}}},
-    {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking"}},
-    {
-        "type": "content_block_delta",
-        "index": 0,
-        "delta": {"type": "thinking_delta", "thinking": "Let me see."},
-    },
-    {
-        "type": "content_block_delta",
-        "index": 0,
-        "delta": {"type": "signature_delta", "signature": "sig-"},
-    },
-    {
-        "type": "content_block_delta",
-        "index": 0,
-        "delta": {"type": "signature_delta", "signature": "A=="},
-    },
-    {
-        "type": "content_block_start",
-        "index": 1,
-        "content_block": {"type": "redacted_thinking", "data": "opaque-1"},
-    },
-    {
-        "type": "content_block_start",
-        "index": 2,
-        "content_block": {"type": "tool_use", **CALL, "input": {}},
-    },
-    {
-        "type": "content_block_delta",
-        "index": 2,
-        "delta": {"type": "input_json_delta", "partial_json": '{"city": "Paris"}'},
-    },
-    {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 4}},
-    {"type": "message_stop"},
-]
-FINAL = {
-    "id": "msg_2",
-    "type": "message",
-    "role": "assistant",
-    "content": [{"type": "text", "text": "Sunny."}],
-    "stop_reason": "end_turn",
-}
-SENT_BACK = [
-    {"type": "thinking", "thinking": "Let me see.", "signature": "sig-A=="},
-    {"type": "redacted_thinking", "data": "opaque-1"},
-    {"type": "tool_use", **CALL},
-]
 
 
 def _history(answer: BaseMessage) -> list[BaseMessage]:
     return [HumanMessage("Weather?"), answer, ToolMessage("sunny", tool_call_id="toolu_1")]
 
 
+def _joined(chunks: list[AIMessageChunk]) -> BaseMessage:
+    return functools.reduce(operator.add, chunks)
+
+
 def _check(answer: BaseMessage, fake: Scripted, **kwargs: Any) -> None:
-    assert answer.additional_kwargs["thinking_signature"] == "sig-A=="
-    assert answer.additional_kwargs["redacted_thinking"] == ["opaque-1"]
+    assert answer.additional_kwargs["thinking_signature"] == SIGNATURE
+    assert answer.additional_kwargs["redacted_thinking"] == [REDACTED]
     fake.model(model=MODEL, api_format="anthropic", **kwargs).invoke(_history(answer))
     assert fake.requests[-1]["messages"][1] == {"role": "assistant", "content": SENT_BACK}
 
@@ -107,37 +66,26 @@ def test_stream_round_trip(v1: bool) -> None:
     fake = Scripted([EVENTS, FINAL])
     extra: dict[str, Any] = {"output_version": "v1"} if v1 else {}
     chunks = list(fake.model(model=MODEL, api_format="anthropic", **extra).stream("Weather?"))
-    answer = chunks[0]
-    for chunk in chunks[1:]:
-        answer = answer + chunk
-    _check(answer, fake, **extra)
+    _check(_joined(chunks), fake, **extra)
 
 
 async def test_astream_round_trip() -> None:
     fake = Scripted([EVENTS, FINAL])
     model = fake.model(model=MODEL, api_format="anthropic")
-    chunks = [c async for c in model.astream("Weather?")]
-    answer = chunks[0]
-    for chunk in chunks[1:]:
-        answer = answer + chunk
-    _check(answer, fake)
+    _check(_joined([c async for c in model.astream("Weather?")]), fake)
+
+
+V1_BLOCKS = [
+    {"type": "reasoning", "reasoning": THINKING, "extras": {"signature": SIGNATURE}},
+    {"type": "redacted_thinking", "data": REDACTED},
+]
 
 
 @pytest.mark.parametrize(
     "content",
     [
         pytest.param(ANSWER["content"], id="chat-anthropic-blocks"),
-        pytest.param(
-            [
-                {
-                    "type": "reasoning",
-                    "reasoning": "Let me see.",
-                    "extras": {"signature": "sig-A=="},
-                },
-                {"type": "redacted_thinking", "data": "opaque-1"},
-            ],
-            id="v1-blocks",
-        ),
+        pytest.param(V1_BLOCKS, id="v1-blocks"),
     ],
 )
 def test_history_in_content_blocks_is_sent_back_signed(content: list[Any]) -> None:
@@ -149,25 +97,11 @@ def test_history_in_content_blocks_is_sent_back_signed(content: list[Any]) -> No
 
 
 def test_chat_completions_body_carries_neither() -> None:
-    fake = Scripted(
-        [
-            ANSWER,
-            {
-                "id": "c",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": "ok"},
-                        "finish_reason": "stop",
-                    }
-                ],
-            },
-        ]
-    )
+    fake = Scripted([ANSWER, CHAT_ANSWER])
     answer = fake.model(model=MODEL, api_format="anthropic").invoke("Weather?")
     fake.model(model=MODEL).invoke(_history(answer))
     sent = fake.requests[-1]["messages"][1]
-    assert sent["reasoning_content"] == "Let me see."
+    assert sent["reasoning_content"] == THINKING
     assert "thinking_signature" not in sent
     assert "redacted_thinking" not in sent
 
