@@ -34,6 +34,7 @@ _PASSTHROUGH = (
     "response_format",
     "user",
 )
+_PASSTHROUGH_SET = frozenset(_PASSTHROUGH)
 
 
 def build_body(request: ChatRequest, *, stream: bool) -> JSON:
@@ -47,15 +48,16 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
     max_tokens = request.get("max_tokens")
     body: JSON = {
         "model": request["model"],
-        "messages": text_tool_results(uncached_messages(replayed_reasoning(request["messages"]))),
+        "messages": _wire_messages(request["messages"]),
         "max_tokens": max_tokens
         if max_tokens is not None
         else default_max_tokens(request["model"]),
     }
-    for key in _PASSTHROUGH:
-        value = request.get(key)
-        if value is not None:
-            body[key] = value
+    if not _PASSTHROUGH_SET.isdisjoint(request):  # most requests set none of them
+        for key in _PASSTHROUGH:
+            value = request.get(key)
+            if value is not None:
+                body[key] = value
     if "tools" in body:
         body["tools"] = uncached_tools(body["tools"])
     if "reasoning_effort" in request or "thinking" in request:
@@ -70,6 +72,22 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
     if extra:
         body.update(extra)
     return body
+
+
+# The fields of a message that none of the rewrites below reads.
+_PLAIN_KEYS = frozenset({"role", "content", "name", "tool_calls", "tool_call_id"})
+
+
+def _wire_messages(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """The messages as Chat Completions takes them (a new list; the caller's dicts unchanged).
+
+    Messages with only plain fields and text content (most conversations) need none of the
+    rewrites, so they are looked at once here instead of once per rewrite.
+    """
+    for m in messages:
+        if not m.keys() <= _PLAIN_KEYS or isinstance(m.get("content"), list):
+            return text_tool_results(uncached_messages(replayed_reasoning(messages)))
+    return list(messages)
 
 
 def replayed_reasoning(messages: list[ChatMessage]) -> list[ChatMessage]:

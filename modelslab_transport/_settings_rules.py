@@ -114,6 +114,14 @@ def check_call_settings(call: Mapping[str, Any]) -> None:
     Raises:
         ConfigurationError: Names the setting and how to change it for a call.
     """
+    extra = call.get("extra_body")
+    # Checked on every layer of every call: the usual layer (none of these names) returns at once.
+    if (
+        _CLIENT_ONLY.isdisjoint(call)
+        and "key" not in call
+        and (extra is None or (type(extra) is dict and "key" not in extra))
+    ):
+        return
     for name in sorted(_CLIENT_ONLY.intersection(call)):
         raise ConfigurationError(
             f"{name} is a setting of the model, not of one call: set it on the model, or "
@@ -121,7 +129,7 @@ def check_call_settings(call: Mapping[str, Any]) -> None:
             "timeout and deadline are honoured."
         )
     check_body_key("the call's arguments", call)
-    check_body_key("extra_body", call.get("extra_body"))
+    check_body_key("extra_body", extra)
 
 
 def check_init_arguments(
