@@ -41,21 +41,20 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from modelslab_transport import DEFAULT_MODEL, ConfigurationError, estimate_cost
+from ray_batch_rows import (  # the rows' module, next to this file
+    COLUMNS,
+    BatchResult,
+    Framework,
+    RowResult,
+    record,
+    row_from_record,
+)
 
-Framework = Literal["langchain", "llama_index"]
-COLUMNS = ("id", "prompt", "answer", "error", "input_tokens", "output_tokens", "cost")
+from modelslab_transport import DEFAULT_MODEL, ConfigurationError
+
 ENV_API_KEY = "MODELSLAB_API_KEY"
-# Columns carry no nulls ("" and NaN stand for "none"): every Ray block format stores them alike.
-EMPTY_ROW: dict[str, Any] = {
-    "answer": "",
-    "error": "",
-    "input_tokens": 0,
-    "output_tokens": 0,
-    "cost": math.nan,
-}
 
 
 # --------------------------------------------------------------------------- settings
@@ -103,123 +102,6 @@ def check_budget(workers: int, per_worker_concurrency: int, plan_limit: int) -> 
             f"{workers * per_worker_concurrency} requests in flight exceeds plan_limit "
             f"{plan_limit}; use fewer workers or a smaller per-worker budget."
         )
-
-
-# ---------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class RowResult:
-    """The outcome of one prompt (``answer`` or ``error`` is ``None``)."""
-
-    id: int
-    prompt: str
-    answer: str | None
-    error: str | None
-    input_tokens: int
-    output_tokens: int
-    cost: float | None
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    """All rows, ordered by ``id`` (the prompt's position), plus totals."""
-
-    rows: list[RowResult]
-    seconds: float
-    """Wall time from submitting the job to its last row."""
-    warmup_seconds: float = 0.0
-    """Wall time until the first rows came back (actors starting, models being built)."""
-    first_rows: int = 0
-    """How many rows came back with the first block."""
-
-    @property
-    def failed(self) -> list[RowResult]:
-        """The rows whose request failed."""
-        return [row for row in self.rows if row.error is not None]
-
-    @property
-    def input_tokens(self) -> int:
-        """Prompt tokens over all rows."""
-        return sum(row.input_tokens for row in self.rows)
-
-    @property
-    def output_tokens(self) -> int:
-        """Answer tokens over all rows."""
-        return sum(row.output_tokens for row in self.rows)
-
-    @property
-    def cost(self) -> float:
-        """Estimated dollars over the rows whose model has a catalog price."""
-        return sum(row.cost for row in self.rows if row.cost is not None)
-
-    @property
-    def requests_per_second(self) -> float:
-        """Rows finished per second of wall time."""
-        return len(self.rows) / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def steady_requests_per_second(self) -> float:
-        """Rows per second once the first rows were back (start-up excluded)."""
-        busy = self.seconds - self.warmup_seconds
-        return (len(self.rows) - self.first_rows) / busy if busy > 0 else 0.0
-
-    def summary(self) -> str:
-        """One line: counts, throughput, tokens and dollars.
-
-        The rate after start-up is left out when no rows came back after the first block:
-        a small job is over before there is anything to measure.
-        """
-        if len(self.rows) > self.first_rows and self.seconds > self.warmup_seconds:
-            steady = f"{_rate(self.steady_requests_per_second)} after start-up"
-        else:
-            steady = "too short to measure after start-up"
-        return (
-            f"{len(self.rows)} prompts in {self.seconds:.1f} s "
-            f"({_rate(self.requests_per_second)} requests/s, {steady}): "
-            f"{len(self.rows) - len(self.failed)} answered, {len(self.failed)} failed; "
-            f"tokens {self.input_tokens:,} in / {self.output_tokens:,} out; "
-            f"estimated cost ${self.cost:.6f}"
-        )
-
-
-def _rate(value: float) -> str:
-    """A rate with one decimal, or two significant digits below 0.1 (never a bare "0.0")."""
-    return f"{value:.1f}" if value >= 0.1 or value == 0 else f"{value:.2g}"
-
-
-def _row_from_record(record: Mapping[str, Any]) -> RowResult:
-    cost = float(record["cost"])
-    return RowResult(
-        id=int(record["id"]),
-        prompt=str(record["prompt"]),
-        answer=str(record["answer"]) if not record["error"] else None,
-        error=str(record["error"]) or None,
-        input_tokens=int(record["input_tokens"]),
-        output_tokens=int(record["output_tokens"]),
-        cost=None if math.isnan(cost) else cost,
-    )
-
-
-def _record(
-    item: Mapping[str, Any], answer: Any, model: str, framework: Framework
-) -> dict[str, Any]:
-    """One output row from a prompt and its answer (a response or the exception raised)."""
-    row: dict[str, Any] = dict(EMPTY_ROW, id=int(item["id"]), prompt=str(item["prompt"]))
-    if isinstance(answer, BaseException):
-        row["error"] = f"{type(answer).__name__}: {answer}"
-        return row
-    if framework == "langchain":
-        usage = dict(answer.usage_metadata or {})
-    else:
-        usage = dict(answer.additional_kwargs.get("usage") or {})
-    row["answer"] = str(answer.text)
-    row["input_tokens"] = int(usage.get("input_tokens", 0))
-    row["output_tokens"] = int(usage.get("output_tokens", 0))
-    cost = estimate_cost(model, usage) if usage else None
-    if cost is not None:
-        row["cost"] = cost
-    return row
 
 
 # ------------------------------------------------------------------------------ actor
@@ -284,7 +166,7 @@ class PromptWorker:
         ]
         answers = self._answer(items)
         records = [
-            _record(item, answer, str(item["model"]) or self.spec.model, self.spec.framework)
+            record(item, answer, str(item["model"]) or self.spec.model, self.spec.framework)
             for item, answer in zip(items, answers, strict=True)
         ]
         return {name: [record[name] for record in records] for name in COLUMNS}
@@ -434,7 +316,7 @@ def _collect(dataset: Any, total: int, progress: bool) -> BatchResult:
         for batch in dataset.iter_batches(batch_size=None, batch_format="pandas"):
             if not rows:
                 warmup, first = time.perf_counter() - started, len(batch)
-            rows.extend(_row_from_record(r) for r in batch.to_dict("records"))
+            rows.extend(row_from_record(r) for r in batch.to_dict("records"))
             bar.update(len(batch))
     finally:
         context.enable_progress_bars = saved
@@ -452,3 +334,5 @@ def _ship_this_module_by_value() -> None:
 
     if __name__ != "__main__":  # a script's own classes always travel by value
         cloudpickle.register_pickle_by_value(sys.modules[__name__])  # type: ignore[no-untyped-call]
+    # The rows' module travels the same way, whoever imported it.
+    cloudpickle.register_pickle_by_value(sys.modules["ray_batch_rows"])  # type: ignore[no-untyped-call]

@@ -18,11 +18,13 @@ Offline, against the local server::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -106,25 +108,54 @@ def _read_prompts(name: str) -> list[str]:
         sys.exit(f"ray_batch_cli.py: cannot read prompts {name!r}: {error.strerror}.")
 
 
+# The one line Ray's C++ core prints whatever the level: that it read RAY_BACKEND_LOG_LEVEL.
+_RAY_LEVEL_LINE = "Set ray log level from environment variable"
+
+
+@contextlib.contextmanager
+def _without_ray_level_line() -> Iterator[None]:
+    """Hold back file descriptor 2 (where Ray's C++ core writes) while Ray starts.
+
+    Every line but the one announcing the log level is passed on, so a real error still shows.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            kept = [ln for ln in held.read().splitlines(True) if _RAY_LEVEL_LINE.encode() not in ln]
+            os.write(2, b"".join(kept))
+
+
 def _start_ray(address: str | None, ray_logs: bool) -> None:
     """Start (or join) Ray, quiet unless asked: no worker logs, no dashboard, no INFO lines."""
     import ray
 
-    if not ray_logs:
-        # Ray's C++ core logs to stderr on its own; this keeps it to fatal errors.
-        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
-        import ray.data  # configures its loggers on import: quiet them afterwards
+    if ray_logs:
+        if not ray.is_initialized():
+            ray.init(address=address, logging_level=logging.INFO, include_dashboard=False)
+        return
+    # Ray's C++ core logs to stderr on its own (an actor-restart notice per worker, among
+    # others); this keeps it to fatal errors.
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
+    import ray.data  # configures its loggers on import: quiet them afterwards
 
-        for name in ("ray", "ray.data"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     if ray.is_initialized():
         return
-    ray.init(
-        address=address,
-        log_to_driver=ray_logs,
-        logging_level=logging.INFO if ray_logs else logging.ERROR,
-        include_dashboard=False,
-    )
+    with _without_ray_level_line():
+        ray.init(
+            address=address,
+            log_to_driver=False,
+            logging_level=logging.ERROR,
+            include_dashboard=False,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -4,7 +4,8 @@ Builds the sdist and the wheel with hatchling (the project's build backend), che
 wheel's metadata and that its long description renders as the package index renders it,
 installs the wheel (not editable, no network) into a fresh virtual environment that reuses
 this one's dependencies, and runs ``modelslab-local serve`` plus one call through each
-adapter from it, in a folder outside the clone.
+adapter from it, in a folder outside the clone, then a user's own pytest suite there that
+uses the ``modelslab_script`` fixture. About 15 s, most of it the build.
 """
 
 from __future__ import annotations
@@ -89,11 +90,11 @@ def test_the_sdist_holds_the_sources(dist: Path) -> None:
         assert f"{package}/__init__.py" in names
 
 
-def test_the_installed_wheel_serves_and_answers_through_both_adapters(
-    dist: Path, tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def venv(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with the wheel installed (not editable, no network)."""
     (wheel,) = dist.glob("*.whl")
-    venv = tmp_path / "venv"
+    venv = tmp_path_factory.mktemp("user") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     # The dependencies come from this environment (a path after the venv's own, so the
@@ -114,7 +115,21 @@ def test_the_installed_wheel_serves_and_answers_through_both_adapters(
         check=True,
         timeout=300,
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELSLAB_")}
+    return venv
+
+
+def _user_env() -> dict[str, str]:
+    """A user's shell: none of this shell's ModelsLab settings, no source tree on the path."""
+    return {
+        k: v for k, v in os.environ.items() if not k.startswith("MODELSLAB_") and k != "PYTHONPATH"
+    }
+
+
+def test_the_installed_wheel_serves_and_answers_through_both_adapters(
+    venv: Path, tmp_path: Path
+) -> None:
+    python = venv / "bin" / "python"
+    env = _user_env()
     serve = [
         str(venv / "bin" / "modelslab-local"),
         "serve",
@@ -142,3 +157,44 @@ def test_the_installed_wheel_serves_and_answers_through_both_adapters(
             proc.wait(timeout=10)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.splitlines() == ["1, 2, 3", "1, 2, 3", "modelslab_pytest True"]
+
+
+USER_TESTS = """
+from langchain_modelslab import ChatModelsLab
+
+# Built at import time, for ModelsLab itself, with a key: the fixture must still route it.
+MODEL = ChatModelsLab(api_key="sk-user-real-key", base_url="https://modelslab.com/api/v7/llm")
+
+
+def test_offline(modelslab_script):
+    modelslab_script.reply("Hello from the script.")
+    assert MODEL.invoke("Hi").content == "Hello from the script."
+    assert modelslab_script.requests[0]["messages"] == [{"role": "user", "content": "Hi"}]
+
+
+def test_a_reply_left_unused(modelslab_script):
+    modelslab_script.reply("used")
+    modelslab_script.reply("never asked for")
+    assert MODEL.invoke("Hi").content == "used"
+"""
+
+
+def test_the_fixture_works_in_a_separate_project(venv: Path, tmp_path: Path) -> None:
+    """A user's own suite, outside the clone, finds ``modelslab_script`` through the wheel."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_user.py").write_text(USER_TESTS, encoding="utf-8")
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=_user_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    summary = done.stdout.strip().splitlines()[-1]
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert summary.startswith("2 passed, 1 error"), done.stdout[-3000:]
+    assert "1 scripted reply was never used" in done.stdout
+    assert "never asked for" in done.stdout

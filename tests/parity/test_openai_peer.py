@@ -35,16 +35,9 @@ from pydantic import BaseModel
 from langchain_modelslab import ChatModelsLab
 from llama_index_modelslab import ModelsLabLLM
 
-MODEL = "baidu-ernie-4.5-vl-28b-a3b"  # a vision model with tool calling, in the catalog
-URL = "https://example.com/cat.png"
+from .parity_data import MODEL, SCHEMA, URL
+
 DATA = "data:image/png;base64,iVBORw0KGgo="
-SCHEMA = {
-    "type": "json_schema",
-    "json_schema": {
-        "name": "answer",
-        "schema": {"type": "object", "properties": {"a": {"type": "integer"}}},
-    },
-}
 
 
 class Answer(BaseModel):

@@ -32,16 +32,9 @@ import modelslab_transport as mt
 from langchain_modelslab import ChatModelsLab
 from llama_index_modelslab import ModelsLabLLM
 
-MODEL = "baidu-ernie-4.5-vl-28b-a3b"  # a vision model with tool calling, in the catalog
+from .parity_data import MODEL, SCHEMA, URL
+
 TEXT_ONLY = "Qwen-Qwen2.5-7B"  # the catalog marks it text-only
-URL = "https://example.com/cat.png"
-SCHEMA = {
-    "type": "json_schema",
-    "json_schema": {
-        "name": "answer",
-        "schema": {"type": "object", "properties": {"a": {"type": "integer"}}},
-    },
-}
 
 
 @tool

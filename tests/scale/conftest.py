@@ -29,6 +29,9 @@ def load_example(name: str) -> ModuleType:
     """Import ``examples/<name>.py`` as the module ``name`` (examples are not a package)."""
     if name in sys.modules:
         return sys.modules[name]
+    if str(EXAMPLES) not in sys.path:
+        # As for a script run from there: an example imports the files next to it.
+        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None

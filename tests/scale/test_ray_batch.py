@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -27,6 +30,29 @@ FAIL_AT = 9  # this row names a model the server does not serve
 CASES = [(7 * n, n + 3) for n in range(20)]
 PROMPTS: list[Any] = [f"What is {a} + {b}?" for a, b in CASES]
 PROMPTS[FAIL_AT] = {"prompt": PROMPTS[FAIL_AT], "model": "no-such-model"}
+
+
+def test_the_command_line_prints_only_its_own_lines_by_default(server: Any, tmp_path: Path) -> None:
+    """A fresh Ray started by the command line: no line of Ray's own on stderr."""
+    (tmp_path / "prompts.txt").write_text("What is 1 + 2?\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELSLAB_", "RAY_"))}
+    env.update(MODELSLAB_API_KEY=SERVER_KEY, MODELSLAB_BASE_URL=server.base_url)
+    cli = Path(__file__).resolve().parents[2] / "examples" / "ray_batch_cli.py"
+    done = subprocess.run(
+        [sys.executable, str(cli), str(tmp_path / "prompts.txt"), "--workers", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout)["answer"] == "1 + 2 = 3."
+    lines = done.stderr.splitlines()
+    assert lines, "no progress or summary"
+    assert lines[-1].startswith("1 prompts in"), done.stderr
+    assert all(line.startswith("prompts: ") for line in lines[:-1]), done.stderr
 
 
 @pytest.fixture(scope="module")

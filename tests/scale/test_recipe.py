@@ -80,7 +80,7 @@ def test_worker_answers_rows_and_keeps_failures_in_their_row(
     finally:
         worker.close()
     assert set(out) == set(recipe.COLUMNS)
-    rows = [recipe._row_from_record({k: out[k][i] for k in out}) for i in range(3)]
+    rows = [recipe.row_from_record({k: out[k][i] for k in out}) for i in range(3)]
     assert [r.id for r in rows] == [0, 1, 2]
     assert [r.answer for r in rows] == ["7 + 5 = 12.", None, "3 * 4 = 12."]
     assert rows[1].error is not None
