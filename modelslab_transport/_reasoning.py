@@ -32,6 +32,7 @@ __all__ = [
     "MIN_BUDGET",
     "check_reasoning",
     "check_reasoning_values",
+    "check_thinking_sampling",
     "wire_effort",
     "wire_thinking",
 ]
@@ -182,3 +183,42 @@ def wire_thinking(request: Mapping[str, Any], max_tokens: int) -> dict[str, Any]
             f"({max_tokens}): the answer's tokens include the thinking."
         )
     return dict(thinking)
+
+
+MIN_THINKING_TOP_P = 0.95
+"""The lowest ``top_p`` the Messages format takes while thinking is enabled."""
+
+
+def check_thinking_sampling(request: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+    """Refuse the sampling changes the Messages format does not take while thinking.
+
+    Anthropic documents thinking as incompatible with ``temperature`` (other than 1) and
+    ``top_k`` changes, and ``top_p`` below 0.95: such a request is refused by the server, so
+    it is refused here first, naming both settings, rather than changed in silence.
+
+    Args:
+        request: The request (says whether ``thinking`` or ``reasoning_effort`` asked for it).
+        body: The Messages body built so far (``thinking``, ``temperature``, ``top_k``,
+            ``top_p`` as they would be sent; ``extra_body`` not merged yet).
+
+    Raises:
+        ConfigurationError: Thinking is enabled and one of those is set outside that range.
+    """
+    thinking = body.get("thinking")
+    if not isinstance(thinking, Mapping) or thinking.get("type") != "enabled":
+        return
+    temperature, top_k, top_p = body.get("temperature"), body.get("top_k"), body.get("top_p")
+    if temperature is not None and temperature != 1:
+        problem = f"temperature={temperature!r} (only 1 is allowed)"
+    elif top_k is not None:
+        problem = f"top_k={top_k!r} (top_k cannot be set)"
+    elif top_p is not None and top_p < MIN_THINKING_TOP_P:
+        problem = f"top_p={top_p!r} (at least {MIN_THINKING_TOP_P} is allowed)"
+    else:
+        return
+    source = "thinking" if request.get("thinking") is not None else "reasoning_effort"
+    raise ConfigurationError(
+        f"{problem} cannot be sent with thinking enabled (by {source}="
+        f"{request.get(source)!r:.60}) on the Messages (anthropic) format, which refuses it: "
+        f"leave that setting unset, or disable thinking."
+    )
