@@ -143,12 +143,14 @@ def _collapse(parts: list[ContentPart], message: ChatMessage) -> str | list[Cont
     ``additional_kwargs["cache_control"]`` marks the message's last block, as llama-index's
     Anthropic LLM reads it.
     """
-    mark = message.additional_kwargs.get("cache_control")
-    if isinstance(mark, Mapping) and parts:
+    extra = message.additional_kwargs
+    mark = extra.get("cache_control") if extra else None
+    if mark and parts and isinstance(mark, dict):
         parts[-1]["cache_control"] = dict(mark)
-    if all(p["type"] == "text" and "cache_control" not in p for p in parts):
-        return "\n".join(p["text"] for p in parts)
-    return parts
+    for part in parts:  # a plain loop: this runs for every message of every call
+        if part["type"] != "text" or "cache_control" in part:
+            return parts
+    return parts[0]["text"] if len(parts) == 1 else "\n".join([p["text"] for p in parts])
 
 
 def _tool_message(message: ChatMessage) -> WireMessage:
@@ -202,16 +204,16 @@ def _assistant_message(message: ChatMessage) -> WireMessage:
         if isinstance(block, TextBlock):
             previous = {"type": "text", "text": block.text}
             parts.append(previous)
-        elif isinstance(block, CachePoint):
-            _mark(previous, block)
+        elif isinstance(block, ToolCallBlock):
+            previous = None
+            calls.append(wire_tool_call(block.tool_call_id, block.tool_name, block.tool_kwargs))
         elif isinstance(block, ThinkingBlock):
             previous = None
             if block.content:
                 thoughts.append(block.content)
             _thinking_marks(block, marks)
-        elif isinstance(block, ToolCallBlock):
-            previous = None
-            calls.append(wire_tool_call(block.tool_call_id, block.tool_name, block.tool_kwargs))
+        elif isinstance(block, CachePoint):
+            _mark(previous, block)
         else:
             raise _unsupported(block.block_type, message)
     if not calls:
