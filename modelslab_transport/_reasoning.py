@@ -20,6 +20,7 @@ One rule for both adapters and both endpoints:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "check_reasoning",
     "check_reasoning_values",
     "check_thinking_sampling",
+    "unforce_tool_choice",
     "wire_effort",
     "wire_thinking",
 ]
@@ -222,3 +224,31 @@ def check_thinking_sampling(request: Mapping[str, Any], body: Mapping[str, Any])
         f"{request.get(source)!r:.60}) on the Messages (anthropic) format, which refuses it: "
         f"leave that setting unset, or disable thinking."
     )
+
+
+FORCED_TOOL_WARNING = (
+    "tool_choice forces a tool call but thinking is enabled, which the Messages (anthropic) "
+    "format refuses: the choice was left to the model (the tool may not be called). Disable "
+    "thinking to force a tool."
+)
+
+
+def unforce_tool_choice(body: dict[str, Any]) -> None:
+    """Leave the tool to the model when thinking is enabled (Messages format), with a warning.
+
+    Anthropic refuses a forced tool choice (``any``, ``tool``) with thinking enabled. As
+    ChatAnthropic does (and llama-index's Anthropic LLM, without a warning), the forced choice
+    is dropped rather than refused, so structured output by tool calling still runs: the
+    model is asked, not forced. A ``disable_parallel_tool_use`` stays, on ``auto``.
+    """
+    thinking = body.get("thinking")
+    choice = body.get("tool_choice")
+    if not isinstance(thinking, Mapping) or thinking.get("type") != "enabled":
+        return
+    if not isinstance(choice, Mapping) or choice.get("type") not in ("any", "tool"):
+        return
+    warnings.warn(FORCED_TOOL_WARNING, UserWarning, stacklevel=2)
+    if choice.get("disable_parallel_tool_use"):
+        body["tool_choice"] = {"type": "auto", "disable_parallel_tool_use": True}
+    else:
+        del body["tool_choice"]

@@ -158,15 +158,31 @@ STRUCTURED = {
     ).invoke("Give a.")
     for method in ("function_calling", "json_schema")
 }
+# Anthropic refuses a forced tool with thinking: both drop the choice (with a warning).
+STRUCTURED["forced tool with thinking"] = lambda m: m.bind_tools([TOOL], tool_choice="get").invoke(
+    "Weather?"
+)
+SETTINGS = {
+    "forced tool with thinking": {
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "max_tokens": 4096,
+    }
+}
 NAMES = [str(c.id) for c in CASES] + list(STRUCTURED)
 
 
-def _model(wire: Any, cls: str) -> Any:
+def _model(wire: Any, cls: str, case: str = "") -> Any:
+    settings: dict[str, Any] = SETTINGS.get(case, {})
     if cls == "ours":
         return ChatModelsLab(
-            api_key="k", base_url=wire.url, model="m", api_format="anthropic", max_retries=0
+            api_key="k",
+            base_url=wire.url,
+            model="m",
+            api_format="anthropic",
+            max_retries=0,
+            **settings,
         )
-    return ChatAnthropic(api_key="k", base_url=wire.url, model="m", max_retries=0)
+    return ChatAnthropic(api_key="k", base_url=wire.url, model="m", max_retries=0, **settings)
 
 
 def _bound(model: Any, tools: dict[str, Any]) -> Any:
@@ -176,10 +192,10 @@ def _bound(model: Any, tools: dict[str, Any]) -> Any:
 
 @functools.cache
 def _body(wire: Any, cls: str, case: str) -> dict[str, Any]:
-    model = _model(wire, cls)
+    model = _model(wire, cls, case)
     wire.bodies.clear()
     if case in STRUCTURED:
-        with warnings.catch_warnings():  # ours says json_schema falls back to a tool call
+        with warnings.catch_warnings():  # the fallbacks each side warns about
             warnings.simplefilter("ignore")
             STRUCTURED[case](model)
     else:
@@ -220,6 +236,10 @@ def test_the_structured_cases_carry_what_they_are_named_for(anthropic_wire: Any)
     assert _body(anthropic_wire, "ours", "structured json_schema")["tool_choice"] == forced
     peer = _body(anthropic_wire, "peer", "structured json_schema")
     assert peer["output_config"]["format"]["type"] == "json_schema"
+    for cls in ("ours", "peer"):
+        body = _body(anthropic_wire, cls, "forced tool with thinking")
+        assert "tool_choice" not in body
+        assert (body["thinking"]["type"], body["tools"][0]["name"]) == ("enabled", "get")
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.tools import FunctionTool
+from pydantic import BaseModel
 
 import modelslab_transport as mt
 from langchain_modelslab import ChatModelsLab
@@ -114,3 +116,85 @@ def test_chat_completions_and_extra_body_are_not_concerned() -> None:
     assert _body("openai", thinking=THINKING, temperature=0.5)["temperature"] == 0.5
     forced = _body("anthropic", thinking=THINKING, extra_body={"temperature": 0.5})
     assert (forced["temperature"], forced["thinking"]) == (0.5, THINKING)
+
+
+# ------------------------------------------------------------- a forced tool with thinking
+
+
+class Answer(BaseModel):
+    """An answer."""
+
+    a: int
+
+
+def _give(a: int) -> int:
+    """Give a."""
+    return a
+
+
+TOOLS = [{"type": "function", "function": {"name": "get", "parameters": {"type": "object"}}}]
+
+
+@pytest.mark.parametrize(
+    ("settings", "sent"),
+    [
+        ({"thinking": THINKING, "tool_choice": "required"}, None),
+        ({"reasoning_effort": "low", "tool_choice": "get"}, None),
+        (
+            {"thinking": THINKING, "tool_choice": "get", "parallel_tool_calls": False},
+            {"type": "auto", "disable_parallel_tool_use": True},
+        ),
+    ],
+    ids=["required", "by-name-from-effort", "no-parallel-kept"],
+)
+def test_a_forced_tool_with_thinking_is_left_to_the_model_with_a_warning(
+    settings: dict[str, Any], sent: Any
+) -> None:
+    with pytest.warns(UserWarning, match="thinking is enabled") as caught:
+        body = _body("anthropic", tools=TOOLS, **settings)
+    assert len(caught) == 1
+    assert body.get("tool_choice") == sent
+    assert body["tools"][0]["name"] == "get"
+
+
+@pytest.mark.parametrize(
+    ("settings", "sent"),
+    [
+        ({"tool_choice": "get"}, {"type": "tool", "name": "get"}),
+        (  # a lone required tool is sent by name (§6)
+            {"thinking": {"type": "disabled"}, "tool_choice": "required"},
+            {"type": "tool", "name": "get"},
+        ),
+        ({"thinking": THINKING, "tool_choice": "auto"}, {"type": "auto"}),
+    ],
+    ids=["no-thinking", "thinking-disabled", "not-forced"],
+)
+def test_the_choice_is_kept_otherwise(
+    settings: dict[str, Any], sent: Any, recwarn: pytest.WarningsRecorder
+) -> None:
+    assert _body("anthropic", tools=TOOLS, **settings)["tool_choice"] == sent
+    assert not [w for w in recwarn if "thinking is enabled" in str(w.message)]
+
+
+def _structured(framework: str) -> None:
+    fields = {"api_format": "anthropic", "max_tokens": 20000, "thinking": THINKING}
+    if framework == "langchain":
+        model = ChatModelsLab(model=REASONER, **fields)
+        model.with_structured_output(Answer, include_raw=True).invoke("Give a.")
+    else:
+        tool = FunctionTool.from_defaults(fn=_give, name="Answer")
+        llm = ModelsLabLLM(model=REASONER, **fields)
+        llm.chat_with_tools([tool], "Give a.", tool_required=True)
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_structured_output_with_thinking_is_not_forced(
+    modelslab_script: ScriptedServer, framework: str
+) -> None:
+    modelslab_script.reply('{"a": 1}')
+    with pytest.warns(UserWarning, match="thinking is enabled"):
+        _structured(framework)
+    body: Any = modelslab_script.requests[-1]
+    assert body["thinking"] == THINKING
+    assert body["tools"][0]["name"] == "Answer"
+    assert body.get("tool_choice", {"type": "auto"})["type"] == "auto"
