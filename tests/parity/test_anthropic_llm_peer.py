@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +49,7 @@ from llama_index_modelslab import ModelsLabLLM
 MODEL = "claude-sonnet-4-0"
 MARKER = "differences-from-anthropic-llm"
 PNG = b"\x89PNG\r\n\x1a\n"
+THINKING = {"type": "enabled", "budget_tokens": 1024}
 POINT = CachePoint(cache_control=CacheControl(type="ephemeral"))
 IMAGE = ImageBlock(image=PNG, image_mimetype="image/png")
 
@@ -141,6 +143,7 @@ CASES: dict[str, Callable[[Any], Any]] = {
         [TOOL],
         chat_history=[ASK, ChatMessage(role="assistant", blocks=[SIGNED, CALL]), LOOP[2]],
     ),
+    "forced tool with thinking": lambda m: m.chat_with_tools([TOOL], "W?", tool_required=True),
     "sampling": lambda m: m.chat(HI, temperature=0.5, max_tokens=50, stop_sequences=["x"]),
     "streamed": lambda m: list(m.stream_chat(HI)),
     "async": lambda m: asyncio.run(m.achat_with_tools([TOOL], chat_history=list(LOOP))),
@@ -165,8 +168,8 @@ class _Create:
         )
 
 
-def _peer(url: str) -> Anthropic:
-    peer = Anthropic(model=MODEL, api_key="k", base_url=url, max_retries=0)
+def _peer(url: str, **settings: Any) -> Anthropic:
+    peer = Anthropic(model=MODEL, api_key="k", base_url=url, max_retries=0, **settings)
     client: Any = peer._client
     aclient: Any = peer._aclient
     client.messages = _Create(client, anthropic.Stream)
@@ -177,14 +180,22 @@ def _peer(url: str) -> Anthropic:
 @functools.cache
 def _body(wire: Any, cls: str, case: str) -> dict[str, Any]:
     model: Any
+    thinking = case.endswith("with thinking")
     if cls == "ours":
         model = ModelsLabLLM(
             model=MODEL, api_key="k", base_url=wire.url, api_format="anthropic", max_retries=0
         )
+        if thinking:
+            model = model.model_copy(update={"thinking": THINKING, "max_tokens": 4096})
     else:
-        model = _peer(wire.url)
+        model = (
+            _peer(wire.url, thinking_dict=THINKING, max_tokens=4096)
+            if thinking
+            else _peer(wire.url)
+        )
     wire.bodies.clear()
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # ours: the forced tool left to the model
         if cls == "peer":  # builds the dict it built with anthropic 1.x
             patch.setattr(peer_utils, "MessageParam", dict)
             patch.setattr(peer_utils, "BetaMessageParam", dict)
@@ -239,6 +250,9 @@ FEATURES: dict[str, Callable[[dict[str, Any]], bool]] = {
     ),
     "sampling": lambda b: (
         (b["temperature"], b["max_tokens"], b["stop_sequences"]) == (0.5, 50, ["x"])
+    ),
+    "forced tool with thinking": lambda b: (
+        b["thinking"] == THINKING and b["tool_choice"]["type"] == "auto"
     ),
     "streamed": lambda b: b["stream"] is True,
     "async": lambda b: _blocks(b, 2)[0]["type"] == "tool_result",
