@@ -89,29 +89,68 @@ def to_wire_message(message: ChatMessage) -> WireMessage:
 
 def _user_content(message: ChatMessage) -> str | list[ContentPart]:
     parts: list[ContentPart] = []
-    has_image = False
+    previous: ContentPart | None = None  # the part a CachePoint marks
     for block in message.blocks:
         if isinstance(block, TextBlock):
-            parts.append({"type": "text", "text": block.text})
+            previous = {"type": "text", "text": block.text}
         elif isinstance(block, ImageBlock):
-            parts.append({"type": "image_url", "image_url": image_url(block)})
-            has_image = True
-        elif not isinstance(block, CachePoint):
+            previous = {"type": "image_url", "image_url": image_url(block)}
+        elif isinstance(block, CachePoint):
+            _mark(previous, block)
+            continue
+        else:
             raise _unsupported(block.block_type, message)
-    if has_image:
-        return parts
-    # Text-only: one string, joined like ``ChatMessage.content`` joins text blocks.
-    return "\n".join(p["text"] for p in parts)
+        parts.append(previous)
+    return _collapse(parts, message)
 
 
-def _text_only(message: ChatMessage) -> str:
-    texts: list[str] = []
+def _text_only(message: ChatMessage) -> str | list[ContentPart]:
+    parts: list[ContentPart] = []
+    previous: ContentPart | None = None
     for block in message.blocks:
         if isinstance(block, TextBlock):
-            texts.append(block.text)
-        elif not isinstance(block, (CachePoint, ThinkingBlock)):
+            previous = {"type": "text", "text": block.text}
+            parts.append(previous)
+        elif isinstance(block, CachePoint):
+            _mark(previous, block)
+        elif isinstance(block, ThinkingBlock):
+            previous = None
+        else:
             raise _unsupported(block.block_type, message)
-    return "\n".join(texts)
+    return _collapse(parts, message)
+
+
+def _mark(previous: ContentPart | None, point: CachePoint) -> None:
+    """Put a ``CachePoint``'s prompt-caching mark on the block before it.
+
+    As llama-index's Anthropic LLM places it; the Messages format sends it as that block's
+    ``cache_control`` (Chat Completions cannot carry it: removed there, with a warning).
+
+    Raises:
+        ConfigurationError: Nothing a mark can go on (a text or image block) comes just
+            before the ``CachePoint``.
+    """
+    if previous is None:
+        raise ConfigurationError(
+            "A CachePoint must follow a text or image block (it marks the block before it)."
+        )
+    previous["cache_control"] = point.cache_control.model_dump()
+
+
+def _collapse(parts: list[ContentPart], message: ChatMessage) -> str | list[ContentPart]:
+    """Text-only content as one string (joined like ``ChatMessage.content``), unless marked.
+
+    ``additional_kwargs["cache_control"]`` marks the message's last block, as llama-index's
+    Anthropic LLM reads it.
+    """
+    extra = message.additional_kwargs
+    mark = extra.get("cache_control") if extra else None
+    if mark and parts and isinstance(mark, dict):
+        parts[-1]["cache_control"] = dict(mark)
+    for part in parts:  # a plain loop: this runs for every message of every call
+        if part["type"] != "text" or "cache_control" in part:
+            return parts
+    return parts[0]["text"] if len(parts) == 1 else "\n".join([p["text"] for p in parts])
 
 
 def _tool_message(message: ChatMessage) -> WireMessage:
@@ -120,20 +159,25 @@ def _tool_message(message: ChatMessage) -> WireMessage:
         raise ConfigurationError(
             "A tool message needs additional_kwargs['tool_call_id'] naming the call it answers."
         )
-    texts: list[str] = []
-    images: list[ContentPart] = []
+    parts: list[ContentPart] = []
+    previous: ContentPart | None = None
     for block in message.blocks:
         if isinstance(block, TextBlock):
-            texts.append(block.text)
+            previous = {"type": "text", "text": block.text}
         elif isinstance(block, ImageBlock):  # a screenshot tool: the transport places it
-            images.append({"type": "image_url", "image_url": image_url(block)})
-        elif not isinstance(block, (CachePoint, ThinkingBlock)):
+            previous = {"type": "image_url", "image_url": image_url(block)}
+        elif isinstance(block, CachePoint):
+            _mark(previous, block)
+            continue
+        elif isinstance(block, ThinkingBlock):
+            previous = None
+            continue
+        else:
             raise _unsupported(block.block_type, message)
-    text = "\n".join(texts)
-    parts: list[ContentPart] = [{"type": "text", "text": text}] if text else []
+        parts.append(previous)
     out: WireMessage = {
         "role": "tool",
-        "content": [*parts, *images] if images else text,
+        "content": _tool_content(_collapse(parts, message)),
         "tool_call_id": str(call_id),
     }
     if message.additional_kwargs.get("is_error") is True:  # the tool failed (ToolOutput.is_error)
@@ -141,25 +185,40 @@ def _tool_message(message: ChatMessage) -> WireMessage:
     return out
 
 
+def _tool_content(content: str | list[ContentPart]) -> str | list[ContentPart]:
+    """Unmarked tool output as its texts joined in one part, then its images."""
+    if isinstance(content, str) or any("cache_control" in p for p in content):
+        return content
+    text = "\n".join(p["text"] for p in content if p["type"] == "text")
+    joined: list[ContentPart] = [{"type": "text", "text": text}] if text else []
+    return [*joined, *(p for p in content if p["type"] != "text")]
+
+
 def _assistant_message(message: ChatMessage) -> WireMessage:
-    texts: list[str] = []
+    parts: list[ContentPart] = []
     thoughts: list[str] = []
     marks: WireMessage = {"role": "assistant"}  # what the Messages format sends back as is
     calls: list[WireToolCall] = []
+    previous: ContentPart | None = None
     for block in message.blocks:
         if isinstance(block, TextBlock):
-            texts.append(block.text)
+            previous = {"type": "text", "text": block.text}
+            parts.append(previous)
+        elif isinstance(block, ToolCallBlock):
+            previous = None
+            calls.append(wire_tool_call(block.tool_call_id, block.tool_name, block.tool_kwargs))
         elif isinstance(block, ThinkingBlock):
+            previous = None
             if block.content:
                 thoughts.append(block.content)
             _thinking_marks(block, marks)
-        elif isinstance(block, ToolCallBlock):
-            calls.append(wire_tool_call(block.tool_call_id, block.tool_name, block.tool_kwargs))
-        elif not isinstance(block, CachePoint):
+        elif isinstance(block, CachePoint):
+            _mark(previous, block)
+        else:
             raise _unsupported(block.block_type, message)
     if not calls:
         calls = _legacy_calls(message.additional_kwargs.get("tool_calls"))
-    text = "\n".join(texts)
+    text = _collapse(parts, message)
     out: WireMessage = {"role": "assistant", "content": text if text or not calls else None}
     if calls:
         out["tool_calls"] = calls

@@ -96,14 +96,19 @@ class StreamAccumulator:
 
     def _set_usage(self, usage: Usage) -> None:
         self._usage_kwargs.update(usage_kwargs(self._model, usage))
-        self._usage_raw = dict(usage)
+        # ``raw["usage"]`` also under the Messages names llama-index's Anthropic LLM reports.
+        self._usage_raw = {
+            **usage,
+            "cache_read_input_tokens": usage["cache_read_tokens"],
+            "cache_creation_input_tokens": usage["cache_creation_tokens"],
+        }
 
     def _response(self, delta: StreamDelta, text: str, reasoning: str) -> ChatResponse:
         extra = dict(self._usage_kwargs) if self._usage_kwargs else {}
         if reasoning:
             extra["thinking_delta"] = reasoning
         raw: Any = delta
-        if self._usage_raw is not None and "usage" not in delta:
+        if self._usage_raw is not None:
             # Token counters read ``raw["usage"]`` from the last response of a stream; keep
             # it there even when events follow the one that carried the usage.
             raw = {**delta, "usage": self._usage_raw}

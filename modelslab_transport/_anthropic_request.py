@@ -15,7 +15,7 @@ from ._catalog import default_max_tokens
 from ._common import arguments_text
 from ._errors import ConfigurationError
 from ._json import parse_json
-from ._reasoning import wire_thinking
+from ._reasoning import check_thinking_sampling, unforce_tool_choice, wire_thinking
 from ._types import JSON, ChatMessage, ChatRequest, ToolChoice, ToolSpec
 
 __all__ = ["build_body", "build_count_body", "convert_messages"]
@@ -240,12 +240,15 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
     OpenAI-only sampling knobs with no Messages equivalent (``frequency_penalty``,
     ``presence_penalty``, ``repetition_penalty``, ``seed``) are dropped rather than rejected,
     so one request works on both endpoints; ``extra_body`` can force any field through.
-    ``thinking`` is sent as is, or mapped from ``reasoning_effort`` (``_reasoning``).
+    ``thinking`` is sent as is, or mapped from ``reasoning_effort`` (``_reasoning``); with
+    thinking enabled a forced ``tool_choice`` is dropped, with a warning
+    (``_reasoning.unforce_tool_choice``).
 
     Raises:
         ConfigurationError: ``n`` > 1 or ``response_format`` was asked for (the Messages API
-            has neither), a message cannot be converted, or a thinking budget does not fit
-            below ``max_tokens``.
+            has neither), a message cannot be converted, a thinking budget does not fit
+            below ``max_tokens``, or thinking is enabled with a ``temperature`` other than 1,
+            a ``top_k`` or a ``top_p`` below 0.95 (``_reasoning.check_thinking_sampling``).
     """
     if (request.get("n") or 1) > 1:
         raise ConfigurationError("n > 1 is not supported by the Messages (anthropic) format.")
@@ -271,6 +274,8 @@ def build_body(request: ChatRequest, *, stream: bool) -> JSON:
         thinking = wire_thinking(request, body["max_tokens"])
         if thinking is not None:
             body["thinking"] = thinking
+        check_thinking_sampling(request, body)
+        unforce_tool_choice(body)
     if stream:
         body["stream"] = True
     body.update(request.get("extra_body") or {})

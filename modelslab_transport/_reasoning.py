@@ -20,6 +20,7 @@ One rule for both adapters and both endpoints:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +33,8 @@ __all__ = [
     "MIN_BUDGET",
     "check_reasoning",
     "check_reasoning_values",
+    "check_thinking_sampling",
+    "unforce_tool_choice",
     "wire_effort",
     "wire_thinking",
 ]
@@ -182,3 +185,70 @@ def wire_thinking(request: Mapping[str, Any], max_tokens: int) -> dict[str, Any]
             f"({max_tokens}): the answer's tokens include the thinking."
         )
     return dict(thinking)
+
+
+MIN_THINKING_TOP_P = 0.95
+"""The lowest ``top_p`` the Messages format takes while thinking is enabled."""
+
+
+def check_thinking_sampling(request: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+    """Refuse the sampling changes the Messages format does not take while thinking.
+
+    Anthropic documents thinking as incompatible with ``temperature`` (other than 1) and
+    ``top_k`` changes, and ``top_p`` below 0.95: such a request is refused by the server, so
+    it is refused here first, naming both settings, rather than changed in silence.
+
+    Args:
+        request: The request (says whether ``thinking`` or ``reasoning_effort`` asked for it).
+        body: The Messages body built so far (``thinking``, ``temperature``, ``top_k``,
+            ``top_p`` as they would be sent; ``extra_body`` not merged yet).
+
+    Raises:
+        ConfigurationError: Thinking is enabled and one of those is set outside that range.
+    """
+    thinking = body.get("thinking")
+    if not isinstance(thinking, Mapping) or thinking.get("type") != "enabled":
+        return
+    temperature, top_k, top_p = body.get("temperature"), body.get("top_k"), body.get("top_p")
+    if temperature is not None and temperature != 1:
+        problem = f"temperature={temperature!r} (only 1 is allowed)"
+    elif top_k is not None:
+        problem = f"top_k={top_k!r} (top_k cannot be set)"
+    elif top_p is not None and top_p < MIN_THINKING_TOP_P:
+        problem = f"top_p={top_p!r} (at least {MIN_THINKING_TOP_P} is allowed)"
+    else:
+        return
+    source = "thinking" if request.get("thinking") is not None else "reasoning_effort"
+    raise ConfigurationError(
+        f"{problem} cannot be sent with thinking enabled (by {source}="
+        f"{request.get(source)!r:.60}) on the Messages (anthropic) format, which refuses it: "
+        f"leave that setting unset, or disable thinking."
+    )
+
+
+FORCED_TOOL_WARNING = (
+    "tool_choice forces a tool call but thinking is enabled, which the Messages (anthropic) "
+    "format refuses: the choice was left to the model (the tool may not be called). Disable "
+    "thinking to force a tool."
+)
+
+
+def unforce_tool_choice(body: dict[str, Any]) -> None:
+    """Leave the tool to the model when thinking is enabled (Messages format), with a warning.
+
+    Anthropic refuses a forced tool choice (``any``, ``tool``) with thinking enabled. As
+    ChatAnthropic does (and llama-index's Anthropic LLM, without a warning), the forced choice
+    is dropped rather than refused, so structured output by tool calling still runs: the
+    model is asked, not forced. A ``disable_parallel_tool_use`` stays, on ``auto``.
+    """
+    thinking = body.get("thinking")
+    choice = body.get("tool_choice")
+    if not isinstance(thinking, Mapping) or thinking.get("type") != "enabled":
+        return
+    if not isinstance(choice, Mapping) or choice.get("type") not in ("any", "tool"):
+        return
+    warnings.warn(FORCED_TOOL_WARNING, UserWarning, stacklevel=2)
+    if choice.get("disable_parallel_tool_use"):
+        body["tool_choice"] = {"type": "auto", "disable_parallel_tool_use": True}
+    else:
+        del body["tool_choice"]

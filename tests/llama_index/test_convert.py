@@ -45,6 +45,8 @@ def make_png(width: int = 2, height: int = 3) -> bytes:
 
 
 PNG = make_png()
+POINT = CachePoint(cache_control=CacheControl(type="ephemeral"))
+MARK = {"cache_control": {"type": "ephemeral", "ttl": "5m"}}
 PNG_DATA_URL = "data:image/png;base64," + base64.b64encode(PNG).decode()
 
 CASES: list[tuple[str, ChatMessage, dict[str, Any]]] = [
@@ -70,12 +72,58 @@ CASES: list[tuple[str, ChatMessage, dict[str, Any]]] = [
         {"role": "user", "content": ""},
     ),
     (
-        "cache point ignored",
+        "cache point marks the text before it",
+        ChatMessage(role="user", blocks=[TextBlock(text="x"), POINT, TextBlock(text="y")]),
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "x", **MARK}, {"type": "text", "text": "y"}],
+        },
+    ),
+    (
+        "cache point marks an image",
+        ChatMessage(role="user", blocks=[ImageBlock(url="https://e.com/a.png"), POINT]),
+        {
+            "role": "user",
+            "content": [{"type": "image_url", "image_url": {"url": "https://e.com/a.png"}, **MARK}],
+        },
+    ),
+    (
+        "cache point in a system message",
+        ChatMessage(role="system", blocks=[TextBlock(text="rules"), POINT]),
+        {"role": "system", "content": [{"type": "text", "text": "rules", **MARK}]},
+    ),
+    (
+        "message-level cache_control marks the last block",
         ChatMessage(
             role="user",
-            blocks=[TextBlock(text="x"), CachePoint(cache_control=CacheControl(type="ephemeral"))],
+            blocks=[TextBlock(text="a"), TextBlock(text="b")],
+            additional_kwargs={"cache_control": {"type": "ephemeral"}},
         ),
-        {"role": "user", "content": "x"},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "a"},
+                {"type": "text", "text": "b", "cache_control": {"type": "ephemeral"}},
+            ],
+        },
+    ),
+    (
+        "cache point in a tool result",
+        ChatMessage(
+            role="tool",
+            blocks=[TextBlock(text="sunny"), POINT],
+            additional_kwargs={"tool_call_id": "c1"},
+        ),
+        {
+            "role": "tool",
+            "tool_call_id": "c1",
+            "content": [{"type": "text", "text": "sunny", **MARK}],
+        },
+    ),
+    (
+        "cache point after assistant text",
+        ChatMessage(role="assistant", blocks=[TextBlock(text="ok"), POINT]),
+        {"role": "assistant", "content": [{"type": "text", "text": "ok", **MARK}]},
     ),
     (
         "user image url with detail",
@@ -237,6 +285,22 @@ BAD: list[tuple[str, ChatMessage, str]] = [
             blocks=[ToolCallBlock(tool_call_id="c", tool_name="t", tool_kwargs={"x": {1, 2}})],
         ),
         "not JSON-serializable",
+    ),
+    (
+        "cache-point-first",
+        ChatMessage(role="user", blocks=[CachePoint(cache_control=CacheControl(type="x"))]),
+        "CachePoint must follow a text or image block",
+    ),
+    (
+        "cache-point-after-tool-call",
+        ChatMessage(
+            role="assistant",
+            blocks=[
+                ToolCallBlock(tool_call_id="c", tool_name="t", tool_kwargs={}),
+                CachePoint(cache_control=CacheControl(type="ephemeral")),
+            ],
+        ),
+        "CachePoint must follow a text or image block",
     ),
     ("legacy-calls-not-a-list", _assistant(tool_calls="add(1)"), "must be a list"),
     ("legacy-call-shape", _assistant(tool_calls=["add(1)"]), "OpenAI-style tool call"),

@@ -1,7 +1,7 @@
-"""Shared by the parity tests against the OpenAI peers: a recording Chat Completions server.
+"""Shared by the parity tests against the peers: recording Chat Completions and Messages servers.
 
-One loopback server in this process records each request body and answers like Chat
-Completions (an event stream when asked to stream); nothing leaves the machine. ``Wire``
+Loopback servers in this process record each request body and answer like Chat Completions
+or like Messages (an event stream when asked to stream); nothing leaves the machine. ``Wire``
 compares two bodies field by field and reads the differences docs/modelslab-api.md lists on
 purpose.
 """
@@ -102,15 +102,18 @@ def _events(reply: dict[str, Any]) -> bytes:
 class _Recorder(BaseHTTPRequestHandler):
     bodies: list[dict[str, Any]] = []
 
+    @staticmethod
+    def answer(body: dict[str, Any]) -> tuple[str, bytes]:
+        reply = _reply(body)
+        if body.get("stream"):
+            return "text/event-stream", _events(reply)
+        return "application/json", json.dumps(reply).encode()
+
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = json.loads(self.rfile.read(length))
         type(self).bodies.append(body)
-        reply = _reply(body)
-        if body.get("stream"):
-            kind, data = "text/event-stream", _events(reply)
-        else:
-            kind, data = "application/json", json.dumps(reply).encode()
+        kind, data = self.answer(body)
         self.send_response(200)
         self.send_header("content-type", kind)
         self.send_header("content-length", str(len(data)))
@@ -121,12 +124,64 @@ class _Recorder(BaseHTTPRequestHandler):
         return
 
 
+def _messages_reply(body: dict[str, Any]) -> dict[str, Any]:
+    """A Messages answer that fits the request: a ``tool_use`` whenever a tool may be called.
+
+    (Structured output by tool calling reads a call even when the call is not forced.)
+    """
+    content: list[dict[str, Any]] = [{"type": "text", "text": '{"a": 1}'}]
+    choice = body.get("tool_choice") or {}
+    if choice.get("type") != "none" and body.get("tools"):
+        name = choice.get("name") or body["tools"][0]["name"]
+        content = [{"type": "tool_use", "id": "toolu_9", "name": name, "input": {"a": 1}}]
+    return {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "m"),
+        "content": content,
+        "stop_reason": "tool_use" if content[0]["type"] == "tool_use" else "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
+
+
+def _messages_events(reply: dict[str, Any]) -> bytes:
+    """A text ``reply`` as a Messages event stream."""
+    text = reply["content"][0].get("text", "")
+    start = {**reply, "content": [], "stop_reason": None}
+    events: list[dict[str, Any]] = [
+        {"type": "message_start", "message": start},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}},
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": 1},
+        },
+        {"type": "message_stop"},
+    ]
+    return b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
+
+
+class _MessagesRecorder(_Recorder):
+    bodies: list[dict[str, Any]] = []
+
+    @staticmethod
+    def answer(body: dict[str, Any]) -> tuple[str, bytes]:
+        reply = _messages_reply(body)
+        if body.get("stream"):
+            return "text/event-stream", _messages_events(reply)
+        return "application/json", json.dumps(reply).encode()
+
+
 class Wire:
     """The recording server's URL and bodies, and the comparison against a listed set."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, bodies: list[dict[str, Any]]) -> None:
         self.url = url
-        self.bodies = _Recorder.bodies
+        self.bodies = bodies
 
     differences = staticmethod(_differences)
 
@@ -144,12 +199,22 @@ class Wire:
         return {p for p in listed if not any(_matches(p, path) for path in found)}
 
 
+def _serve(handler: type[_Recorder], path: str) -> Iterator[Wire]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield Wire(f"http://127.0.0.1:{httpd.server_address[1]}{path}", handler.bodies)
+    httpd.shutdown()
+    httpd.server_close()
+
+
 @pytest.fixture(scope="session")
 def openai_wire() -> Iterator[Wire]:
     """A loopback server answering like Chat Completions, recording every body it gets."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield Wire(f"http://127.0.0.1:{httpd.server_address[1]}/v1")
-    httpd.shutdown()
-    httpd.server_close()
+    yield from _serve(_Recorder, "/v1")
+
+
+@pytest.fixture(scope="session")
+def anthropic_wire() -> Iterator[Wire]:
+    """A loopback server answering like Messages (``/v1/messages``), recording every body."""
+    yield from _serve(_MessagesRecorder, "")

@@ -1,18 +1,20 @@
 """Messages format: the body ChatModelsLab sends equals ChatAnthropic's, for the same messages.
 
-Both talk to one loopback server in this process that records each body and answers a fixed
-Messages reply; nothing leaves the machine. Whole bodies are compared, less the differences
-docs/modelslab-api.md lists on purpose.
+Both talk to one loopback server in this process (``anthropic_wire``, in this folder's
+conftest) that records each body and answers like Messages; nothing leaves the machine. Bodies
+are compared field by field (paths as in the Chat Completions parity test); the fields that
+differ on purpose are listed once in docs/modelslab-api.md §4.1, which this test reads: a
+difference not listed fails, and so does a listed difference that no case shows any more. An
+entry that ends "in the `<case>` case" holds for that case only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,67 +27,39 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
+from pydantic import BaseModel
 
 from langchain_modelslab import ChatModelsLab
 
-REPLY = {
-    "id": "msg_1",
-    "type": "message",
-    "role": "assistant",
-    "model": "m",
-    "content": [{"type": "text", "text": "ok"}],
-    "stop_reason": "end_turn",
-    "usage": {"input_tokens": 1, "output_tokens": 1},
-}
-
-
 DOC = Path(__file__).parents[2] / "docs" / "modelslab-api.md"
+MARKER = "differences-from-chat-anthropic"
 
 
-def _differences() -> set[str]:
-    """The fields docs/modelslab-api.md lists as different from ChatAnthropic on purpose."""
+def _listed() -> list[tuple[str, str | None]]:
+    """``(path, case or None)`` for each path the list in docs/modelslab-api.md names."""
     text = DOC.read_text(encoding="utf-8")
-    section = text.split("<!-- differences-from-chat-anthropic -->")[1].split("<!-- /")[0]
-    return set(re.findall(r"^- `([a-z_]+)`", section, flags=re.MULTILINE))
-
-
-def _without(body: dict[str, Any], fields: set[str]) -> dict[str, Any]:
-    """``body`` without the listed top-level fields and the listed ``tool_result`` fields."""
-    out = {k: v for k, v in body.items() if k not in fields}
-    for message in out.get("messages", []):
-        if isinstance(message["content"], list):
-            message["content"] = [
-                {k: v for k, v in b.items() if k not in fields or b.get("type") != "tool_result"}
-                for b in message["content"]
-            ]
+    section = text.split(f"<!-- {MARKER} -->")[1].split(f"<!-- /{MARKER} -->")[0]
+    out: list[tuple[str, str | None]] = []
+    for head in re.findall(r"^- (.+?): ", section, flags=re.MULTILINE):
+        scoped = re.search(r" in the `([^`]+)` case$", head)
+        names = re.findall(r"`([^`]+)`", head[: scoped.start()] if scoped else head)
+        out += [(name, scoped.group(1) if scoped else None) for name in names]
     return out
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    bodies: list[dict[str, Any]] = []
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        type(self).bodies.append(json.loads(self.rfile.read(length)))
-        data = json.dumps(REPLY).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:  # keep test output quiet
-        return
+def _unlisted(found: frozenset[str], case: str) -> set[str]:
+    listed = [p for p, scope in _listed() if scope in (None, case)]
+    return {path for path in found if not any(_matches(p, path) for p in listed)}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+def _matches(pattern: str, path: str) -> bool:
+    return re.fullmatch(re.escape(pattern).replace(r"\*", "[^.]+"), path) is not None
+
+
+class Answer(BaseModel):
+    """An answer."""
+
+    a: int
 
 
 CALL = {"id": "toolu_1", "name": "get", "args": {"city": "Paris"}, "type": "tool_call"}
@@ -177,42 +151,107 @@ CASES: list[Any] = [
 ]
 
 
-def _sent(server: str, model: Any, messages: list[BaseMessage], tools: dict[str, Any]) -> Any:
-    _Recorder.bodies.clear()
+# Structured output, in each method ChatAnthropic supports.
+STRUCTURED = {
+    f"structured {method}": lambda m, method=method: m.with_structured_output(
+        Answer, method=method
+    ).invoke("Give a.")
+    for method in ("function_calling", "json_schema")
+}
+# Anthropic refuses a forced tool with thinking: both drop the choice (with a warning).
+STRUCTURED["forced tool with thinking"] = lambda m: m.bind_tools([TOOL], tool_choice="get").invoke(
+    "Weather?"
+)
+SETTINGS = {
+    "forced tool with thinking": {
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "max_tokens": 4096,
+    }
+}
+NAMES = [str(c.id) for c in CASES] + list(STRUCTURED)
+
+
+def _model(wire: Any, cls: str, case: str = "") -> Any:
+    settings: dict[str, Any] = SETTINGS.get(case, {})
+    if cls == "ours":
+        return ChatModelsLab(
+            api_key="k",
+            base_url=wire.url,
+            model="m",
+            api_format="anthropic",
+            max_retries=0,
+            **settings,
+        )
+    return ChatAnthropic(api_key="k", base_url=wire.url, model="m", max_retries=0, **settings)
+
+
+def _bound(model: Any, tools: dict[str, Any]) -> Any:
     options = dict(tools)
-    bound = model.bind_tools(options.pop("tools", [TOOL]), **options) if tools else model
-    bound.invoke(messages)
-    return _Recorder.bodies[-1]
+    return model.bind_tools(options.pop("tools", [TOOL]), **options) if tools else model
 
 
-@pytest.mark.parametrize(("messages", "tools"), CASES)
-def test_messages_body_equals_chat_anthropic(
-    server: str, messages: list[BaseMessage], tools: dict[str, Any]
-) -> None:
-    ours = ChatModelsLab(
-        api_key="k", base_url=server, model="m", api_format="anthropic", max_retries=0
-    )
-    peer = ChatAnthropic(api_key="k", base_url=server, model="m", max_retries=0)
-    mine = _sent(server, ours, messages, tools)
-    theirs = _sent(server, peer, messages, tools)
-    listed = _differences()
-    assert listed == {"max_tokens", "is_error"}  # the list is read, not empty
-    assert _without(mine, listed) == _without(theirs, listed)
+@functools.cache
+def _body(wire: Any, cls: str, case: str) -> dict[str, Any]:
+    model = _model(wire, cls, case)
+    wire.bodies.clear()
+    if case in STRUCTURED:
+        with warnings.catch_warnings():  # the fallbacks each side warns about
+            warnings.simplefilter("ignore")
+            STRUCTURED[case](model)
+    else:
+        messages, tools = next(c.values for c in CASES if c.id == case)
+        _bound(model, tools).invoke(messages)
+    return wire.bodies[-1]
+
+
+@functools.cache
+def _diff(wire: Any, case: str) -> frozenset[str]:
+    return frozenset(wire.differences(_body(wire, "ours", case), _body(wire, "peer", case)))
+
+
+@pytest.mark.parametrize("case", NAMES)
+def test_messages_body_equals_chat_anthropic(anthropic_wire: Any, case: str) -> None:
+    assert _unlisted(_diff(anthropic_wire, case), case) == set()
+
+
+def test_each_listed_difference_is_still_seen(anthropic_wire: Any) -> None:
+    listed = _listed()
+    assert len(listed) >= 5  # the list is read, not empty
+    unseen = [
+        (pattern, scope)
+        for pattern, scope in listed
+        if not any(
+            _matches(pattern, path)
+            for case in ([scope] if scope else NAMES)
+            for path in _diff(anthropic_wire, case)
+        )
+    ]
+    assert unseen == []
+
+
+def test_the_structured_cases_carry_what_they_are_named_for(anthropic_wire: Any) -> None:
+    forced = {"type": "tool", "name": "Answer"}
+    for cls in ("ours", "peer"):
+        assert _body(anthropic_wire, cls, "structured function_calling")["tool_choice"] == forced
+    assert _body(anthropic_wire, "ours", "structured json_schema")["tool_choice"] == forced
+    peer = _body(anthropic_wire, "peer", "structured json_schema")
+    assert peer["output_config"]["format"]["type"] == "json_schema"
+    for cls in ("ours", "peer"):
+        body = _body(anthropic_wire, cls, "forced tool with thinking")
+        assert "tool_choice" not in body
+        assert (body["thinking"]["type"], body["tools"][0]["name"]) == ("enabled", "get")
 
 
 @pytest.mark.parametrize(
     ("messages", "tools"), [c for c in CASES if str(c.id).startswith("cache-")]
 )
 def test_async_body_keeps_the_cache_marks(
-    server: str, messages: list[BaseMessage], tools: dict[str, Any]
+    anthropic_wire: Any, messages: list[BaseMessage], tools: dict[str, Any]
 ) -> None:
-    ours = ChatModelsLab(
-        api_key="k", base_url=server, model="m", api_format="anthropic", max_retries=0
-    )
-    sync_body = _sent(server, ours, messages, tools)
-    options = dict(tools)
-    bound = ours.bind_tools(options.pop("tools", [TOOL]), **options) if tools else ours
-    _Recorder.bodies.clear()
+    bound = _bound(_model(anthropic_wire, "ours"), tools)
+    bound.invoke(messages)
+    sync_body = anthropic_wire.bodies[-1]
+    anthropic_wire.bodies.clear()
     asyncio.run(bound.ainvoke(messages))
-    assert "cache_control" in json.dumps(_Recorder.bodies[-1])
-    assert _Recorder.bodies[-1] == sync_body
+    assert "cache_control" in json.dumps(anthropic_wire.bodies[-1])
+    assert anthropic_wire.bodies[-1] == sync_body
