@@ -50,7 +50,7 @@ from ._log_redaction import guard_secret
 from ._retry import decide_for_error
 from ._stream import deltas_from_completion
 from ._types import JSON, ApiFormat, ChatRequest
-from ._validate import check_deadline, check_request_shape, check_sampling
+from ._validate import check_deadline, check_request_shape, check_sampling, shown
 
 __all__ = ["BaseClient"]
 
@@ -153,7 +153,7 @@ class BaseClient:
             accepts, parse = _anthropic.is_message, _anthropic.parse_message
         else:
             raise ConfigurationError(
-                f"api_format must be 'openai' or 'anthropic', got {api_format!r}."
+                f"api_format must be 'openai' or 'anthropic', got {shown(api_format)}."
             )
         if stream and self._stream_options_refused:
             body.pop("stream_options", None)
