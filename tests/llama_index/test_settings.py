@@ -164,7 +164,7 @@ def test_class_name_and_import_path() -> None:
     import llama_index_modelslab
 
     assert ModelsLabLLM.class_name() == "ModelsLabLLM"
-    assert llama_index_modelslab.__all__ == ["HashEmbedding", "ModelsLabLLM"]
+    assert llama_index_modelslab.__all__ == ["HashEmbedding", "ModelsLabLLM", "NoToolCallError"]
 
 
 # ------------------------------------------------------------------------- secrets
