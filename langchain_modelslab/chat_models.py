@@ -337,16 +337,20 @@ class ChatModelsLab(ConnectedChatModel):
             PermissionDeniedError: The key may not do this (403); also
                 ``ModelPermissionDeniedError``. An estimate would hide these three.
         """
+        # The estimate takes tools as dicts or BaseTools only: a pydantic class or a function
+        # would raise AttributeError there, so both paths get the formatted ones.
+        formatted = format_tools(tools) if tools else None
         try:
             request: ChatRequest = {"model": self.model, "messages": convert_messages(messages)}
-            if tools:
-                request["tools"] = format_tools(tools)
+            if formatted:
+                request["tools"] = formatted
             return self._client().count_tokens(request)
         except ACCOUNT_ERRORS as exc:
             raise translate(exc) from exc.__cause__
         except ModelsLabError as exc:
             logger.debug("count_tokens unavailable (%s); estimating locally.", type(exc).__name__)
-        return count_tokens_approximately(messages, tools=list(tools) if tools else None)
+        estimated: list[Any] | None = list(formatted) if formatted else None
+        return count_tokens_approximately(messages, tools=estimated)
 
     def get_num_tokens(self, text: str) -> int:
         """Count the tokens of ``text`` sent as one user message."""

@@ -16,6 +16,7 @@ except ModuleNotFoundError as missing:
     ) from missing
 
 from ._llm import ModelsLabLLM
+from ._tools import NoToolCallError
 from .embeddings import HashEmbedding
 
-__all__ = ["HashEmbedding", "ModelsLabLLM"]
+__all__ = ["HashEmbedding", "ModelsLabLLM", "NoToolCallError"]

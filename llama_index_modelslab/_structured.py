@@ -55,10 +55,12 @@ class StructuredOutputLLM(LLM):
         if name != "structured_output_method":
             super().__setattr__(name, value)
             return
-        # Models do not validate assignments, so an unknown method would pass silently.
+        # Models do not validate assignments, so an unknown method would pass silently. The
+        # value's type only: a string in the wrong setting may be the key.
         if value not in _METHODS:
             raise ConfigurationError(
-                f"structured_output_method must be one of {', '.join(_METHODS)}; got {value!r}."
+                f"structured_output_method must be one of {', '.join(_METHODS)}; "
+                f"got a {type(value).__name__}."
             )
         implied = _program_mode(self.structured_output_method)
         super().__setattr__(name, value)

@@ -69,6 +69,7 @@ class ToolCallingLLM(FunctionCallingLLM):
         """Return the tool calls of a response; partial streamed JSON is parsed leniently.
 
         Raises:
-            ValueError: There is no tool call and ``error_on_no_tool_call`` is set.
+            NoToolCallError: There is no tool call and ``error_on_no_tool_call`` is set (also
+                a ``ValueError``, as LlamaIndex documents).
         """
         return tool_selections(response, error_on_no_tool_call)

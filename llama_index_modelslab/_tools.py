@@ -10,7 +10,7 @@ from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageR
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
-from modelslab_transport import parse_json
+from modelslab_transport import MalformedResponseError, parse_json
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -72,6 +72,14 @@ def prepare_chat_with_tools(
     return out
 
 
+class NoToolCallError(MalformedResponseError, ValueError):
+    """A tool call was expected (``error_on_no_tool_call``), but the answer holds none.
+
+    Also a ``ValueError``, which is what LlamaIndex's ``get_tool_calls_from_response``
+    documents, so code written for other LlamaIndex LLMs still catches it.
+    """
+
+
 def tool_selections(response: ChatResponse, error_on_no_tool_call: bool) -> list[ToolSelection]:
     """Read the tool calls of a (possibly partial, streamed) response.
 
@@ -79,7 +87,8 @@ def tool_selections(response: ChatResponse, error_on_no_tool_call: bool) -> list
     cannot be parsed at all become ``{}``.
 
     Raises:
-        ValueError: No tool call was found and ``error_on_no_tool_call`` is set.
+        NoToolCallError: No tool call was found and ``error_on_no_tool_call`` is set (also a
+            ``ValueError``).
     """
     blocks = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
     if blocks:
@@ -89,7 +98,10 @@ def tool_selections(response: ChatResponse, error_on_no_tool_call: bool) -> list
             _from_kwargs(c) for c in response.message.additional_kwargs.get("tool_calls") or ()
         ]
     if not calls and error_on_no_tool_call:
-        raise ValueError("Expected at least one tool call, but the response contains none.")
+        raise NoToolCallError(
+            "Expected at least one tool call, but the response contains none (the server "
+            "answered without calling a tool)."
+        )
     return [ToolSelection(tool_id=i, tool_name=n, tool_kwargs=_as_dict(a)) for i, n, a in calls]
 
 

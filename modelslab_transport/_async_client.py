@@ -21,6 +21,7 @@ from ._deadline import no_slot_error, open_stream_read, slot_wait
 from ._errors import APIError, ConfigurationError, NotFoundError
 from ._httpx_errors import translated_httpx_error
 from ._limit import AsyncLimiter, Slot, pool_limits
+from ._no_pickle import NotShipped
 from ._stream import StreamParser
 from ._types import JSON, ApiFormat, ChatRequest, Completion, ModelEntry
 
@@ -34,7 +35,7 @@ async def _close_at_loop_shutdown(http: httpx.AsyncClient) -> AsyncGenerator[Non
         await http.aclose()
 
 
-class AsyncModelsLabClient(BaseClient):
+class AsyncModelsLabClient(NotShipped, BaseClient):
     """Asynchronous ModelsLab LLM client; arguments as :class:`ModelsLabClient`.
 
     ``http_client`` is an ``httpx.AsyncClient`` and ``transport`` an

@@ -19,7 +19,7 @@ from ._constants import CHAT_COMPLETIONS_PATH, COUNT_TOKENS_PATH, MESSAGES_PATH,
 from ._errors import ConfigurationError
 from ._stream import deltas_from_completion
 from ._types import JSON, ApiFormat, ChatRequest
-from ._validate import check_deadline, check_request_shape, check_sampling
+from ._validate import check_deadline, check_request_shape, check_sampling, shown
 
 __all__ = ["chat_call", "count_call", "messages_call", "models_call"]
 
@@ -57,7 +57,7 @@ def chat_call(
         path = MESSAGES_PATH
         accepts, parse = _anthropic.is_message, _anthropic.parse_message
     else:
-        raise ConfigurationError(f"api_format must be 'openai' or 'anthropic', got {api_format!r}.")
+        raise ConfigurationError(f"api_format must be 'openai' or 'anthropic', got {shown(api_format)}.")
     if stream and stream_options_refused:
         body.pop("stream_options", None)
     call = _answer_call(config, path, body, stream, api_format, timeout, accepts, parse)

@@ -35,7 +35,7 @@ from ._errors import ConfigurationError
 from ._reasoning import check_reasoning
 from ._settings_rules import check_call_settings
 from ._types import ChatMessage, ChatRequest, ToolChoice, ToolSpec, WireToolCall
-from ._validate import check_sampling
+from ._validate import check_sampling, shown
 
 __all__ = [
     "CALL_OPTIONS",
@@ -130,7 +130,7 @@ def build_chat_request(
             else:
                 extra[key] = value
     if not isinstance(request["model"], str) or not request["model"]:
-        raise ConfigurationError(f"model must be a model id string, got {request['model']!r:.80}.")
+        raise ConfigurationError(f"model must be a model id string, got {shown(request['model'])}.")
     for key in ("stop", "tools"):
         if request.get(key) == []:
             del request[key]
@@ -138,7 +138,7 @@ def build_chat_request(
     if tools is not None and not (
         isinstance(tools, list | tuple) and all(isinstance(t, Mapping) for t in tools)
     ):
-        raise ConfigurationError(f"tools must be a list of tool definitions, got {tools!r:.80}.")
+        raise ConfigurationError(f"tools must be a list of tool definitions, got {shown(tools)}.")
     if tools is not None:
         _check_tool_names(tools)
     if tools is None:

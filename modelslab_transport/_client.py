@@ -20,6 +20,7 @@ from ._deadline import no_slot_error, open_stream_read, slot_wait
 from ._errors import APIError, ConfigurationError, ModelsLabError, NotFoundError
 from ._httpx_errors import translated_httpx_error
 from ._limit import Limiter, Slot, pool_limits
+from ._no_pickle import NotShipped
 from ._stream import StreamParser
 from ._sync_stream import Stream, read_body
 from ._types import JSON, ApiFormat, ChatRequest, Completion, ModelEntry
@@ -27,7 +28,7 @@ from ._types import JSON, ApiFormat, ChatRequest, Completion, ModelEntry
 __all__ = ["ModelsLabClient", "Stream"]
 
 
-class ModelsLabClient(BaseClient):
+class ModelsLabClient(NotShipped, BaseClient):
     """Synchronous ModelsLab LLM client.
 
     Example:

@@ -30,7 +30,14 @@ from ._constants import (
 )
 from ._errors import ConfigurationError
 from ._limit import DEFAULT_MAX_CONCURRENCY, resolve_max_concurrency
-from ._validate import check_base_url, check_deadline, check_headers, check_key, check_seconds
+from ._validate import (
+    check_base_url,
+    check_deadline,
+    check_headers,
+    check_key,
+    check_seconds,
+    shown,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -208,7 +215,7 @@ def resolve_config(
     elif isinstance(api_key, SecretStr) and api_key.get_secret_value().strip():
         api_key = SecretStr(check_key(api_key.get_secret_value().strip()))
     if not isinstance(max_retries, int) or max_retries < 0:
-        raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}.")
+        raise ConfigurationError(f"max_retries must be an int >= 0, got {shown(max_retries)}.")
     read = check_seconds("timeout", timeout, DEFAULT_TIMEOUT)
     connect = check_seconds("connect_timeout", connect_timeout, DEFAULT_CONNECT_TIMEOUT)
     return ClientConfig(

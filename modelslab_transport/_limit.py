@@ -30,6 +30,7 @@ from ._constants import (
     POOL_KEEPALIVE,
 )
 from ._errors import ConfigurationError
+from ._validate import shown
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
@@ -42,7 +43,8 @@ __all__ = [
 ]
 
 
-def _parse(value: object, source: str) -> int | None:
+def _parse(given: object, source: str) -> int | None:
+    value = given
     if isinstance(value, str):
         try:
             value = int(value.strip())
@@ -50,7 +52,7 @@ def _parse(value: object, source: str) -> int | None:
             value = None
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ConfigurationError(
-            f"{source} must be an int >= 0 (0 means unlimited), got {value!r}."
+            f"{source} must be an int >= 0 (0 means unlimited), got {shown(given)}."
         )
     return value or None
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from ._catalog import get_model_info
 from ._errors import ConfigurationError
+from ._validate import shown
 
 __all__ = [
     "EFFORTS",
@@ -79,7 +80,7 @@ def _check_thinking_shape(thinking: Any) -> None:
         return
     raise ConfigurationError(
         "thinking must be {'type': 'enabled', 'budget_tokens': N} (an int, at least "
-        f"{MIN_BUDGET}) or {{'type': 'disabled'}}, got {thinking!r:.80}."
+        f"{MIN_BUDGET}) or {{'type': 'disabled'}}, got {shown(thinking)}."
     )
 
 
@@ -92,7 +93,7 @@ def check_reasoning_values(effort: Any, thinking: Any) -> None:
     """
     if effort is not None and effort not in EFFORTS:
         raise ConfigurationError(
-            f"reasoning_effort must be one of {list(EFFORTS)}, got {effort!r:.80}."
+            f"reasoning_effort must be one of {list(EFFORTS)}, got {shown(effort)}."
         )
     if thinking is not None:
         _check_thinking_shape(thinking)

@@ -65,7 +65,9 @@ class RequestRoute:
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigurationError(
-                f"A request route needs an absolute http(s) base URL, got {self.base_url!r}."
+                # The scheme only: a URL may carry a credential in its path or query.
+                "A request route needs an absolute http(s) base URL with a host, got "
+                f"{parts.scheme or 'no'} scheme{'' if parts.hostname else ' and no host'}."
             )
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         if not isinstance(self.api_key, SecretStr):

@@ -24,7 +24,21 @@ __all__ = [
     "check_key",
     "check_sampling",
     "check_seconds",
+    "shown",
 ]
+
+
+def shown(value: Any) -> str:
+    """``value`` as an error message may show it.
+
+    A number, bool or ``None`` as is, anything else by its type alone (``"a str"``,
+    ``"a dict"``): a string or a container passed where a number or a choice belongs may be
+    the key pasted into the wrong setting (``max_tokens=KEY``, ``timeout={"key": KEY}``), so
+    its text never reaches a message.
+    """
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    return f"a {type(value).__name__}"
 
 
 def _header_safe(text: str) -> bool:
@@ -78,7 +92,7 @@ def check_seconds(name: str, value: Any, default: float | None) -> float | None:
         return default
     if not _is_number(value) or not math.isfinite(value) or value <= 0:
         raise ConfigurationError(
-            f"{name} must be a finite number of seconds above 0, got {value!r}."
+            f"{name} must be a finite number of seconds above 0, got {shown(value)}."
         )
     return min(float(value), MAX_SECONDS)
 
@@ -113,7 +127,7 @@ def check_request_shape(request: Mapping[str, Any]) -> None:
     messages = request.get("messages")
     if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
         raise ConfigurationError(
-            f"The request's 'messages' must be a list of dicts, got {messages!r:.80}."
+            f"The request's 'messages' must be a list of dicts, got {shown(messages)}."
         )
     extra = request.get("extra_body")
     if extra is not None and not isinstance(extra, Mapping):
@@ -131,13 +145,13 @@ def check_sampling(request: Mapping[str, Any]) -> None:
         if value is not None and (
             not isinstance(value, int) or isinstance(value, bool) or value <= 0
         ):
-            raise ConfigurationError(f"{name} must be an int above 0, got {value!r:.80}.")
+            raise ConfigurationError(f"{name} must be an int above 0, got {shown(value)}.")
     for name in _NUMBERS:
         value = request.get(name)
         if value is not None and (not _is_number(value) or not math.isfinite(value)):
-            raise ConfigurationError(f"{name} must be a finite number, got {value!r:.80}.")
+            raise ConfigurationError(f"{name} must be a finite number, got {shown(value)}.")
     stop = request.get("stop")
     if stop is not None and not (
         isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
     ):
-        raise ConfigurationError(f"stop must be a string or a list of strings, got {stop!r:.80}.")
+        raise ConfigurationError(f"stop must be a string or a list of strings, got {shown(stop)}.")

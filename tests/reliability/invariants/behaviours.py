@@ -24,16 +24,46 @@ TOKENS = 7
 Behaviour = Callable[[httpx.Request], httpx.Response]
 
 
-def _wants_stream(request: httpx.Request) -> bool:
+def _body(request: httpx.Request) -> dict[str, Any]:
     try:
-        return bool(json.loads(request.content or b"{}").get("stream"))
-    except (ValueError, AttributeError):
-        return False
+        body = json.loads(request.content or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
-def _chat(text: str = TEXT) -> dict[str, Any]:
-    message = {"role": "assistant", "content": text}
-    choice = {"index": 0, "message": message, "finish_reason": "stop"}
+def _wants_stream(request: httpx.Request) -> bool:
+    return bool(_body(request).get("stream"))
+
+
+def forced_tool(request: httpx.Request) -> str | None:
+    """The tool a request forces (OpenAI's or Anthropic's ``tool_choice``), else ``None``.
+
+    A correct server answers such a request with a call of that tool whose arguments are
+    :data:`TEXT`, so a structured-output parser and a tool-call reader both get the answer.
+    """
+    body = _body(request)
+    tools, choice = body.get("tools") or [], body.get("tool_choice")
+    if not tools or choice in (None, "auto", "none") or not isinstance(tools, list):
+        return None
+    if isinstance(choice, dict):
+        named = choice.get("name") or (choice.get("function") or {}).get("name")
+        if named or choice.get("type") not in ("any",):
+            return str(named) if named else None
+    first = tools[0]
+    return str(first.get("name") or (first.get("function") or {}).get("name"))
+
+
+_CALL = {"id": "call_1", "type": "function"}
+
+
+def _chat(text: str = TEXT, tool: str | None = None) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    if tool is not None:
+        call = {**_CALL, "function": {"name": tool, "arguments": TEXT}}
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    finish = "stop" if tool is None else "tool_calls"
+    choice = {"index": 0, "message": message, "finish_reason": finish}
     usage = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
     return {
         "id": "c1",
@@ -49,24 +79,33 @@ def _chunk(delta: dict[str, Any], finish: str | None = None, index: int = 0) -> 
     return {"id": "c1", "object": "chat.completion.chunk", "model": MODEL, "choices": [choice]}
 
 
-def _messages(text: str = TEXT) -> dict[str, Any]:
+def _messages(text: str = TEXT, tool: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "text", "text": text}
+    if tool is not None:
+        block = {"type": "tool_use", "id": "tu_1", "name": tool, "input": json.loads(TEXT)}
     return {
         "id": "m1", "type": "message", "role": "assistant", "model": MODEL,
-        "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+        "content": [block], "stop_reason": "end_turn" if tool is None else "tool_use",
         "usage": {"input_tokens": 3, "output_tokens": 2},
     }  # fmt: skip
 
 
-def _message_events(text: str = TEXT) -> list[tuple[str, dict[str, Any]]]:
+def _message_events(tool: str | None = None) -> list[tuple[str, dict[str, Any]]]:
     start = {**_messages(""), "content": []}
+    block: dict[str, Any] = {"type": "text", "text": ""}
+    deltas = [{"type": "text_delta", "text": TEXT}]
+    if tool is not None:  # the arguments in two pieces, as a server streams them
+        block = {"type": "tool_use", "id": "tu_1", "name": tool, "input": {}}
+        deltas = [{"type": "input_json_delta", "partial_json": p} for p in (TEXT[:5], TEXT[5:])]
+    stop = "end_turn" if tool is None else "tool_use"
     return [
         ("message_start", {"type": "message_start", "message": start}),
         ("content_block_start", {"type": "content_block_start", "index": 0,
-                                 "content_block": {"type": "text", "text": ""}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                 "delta": {"type": "text_delta", "text": text}}),
+                                 "content_block": block}),
+        *[("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": d})
+          for d in deltas],
         ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop},
                            "usage": {"output_tokens": 2}}),
         ("message_stop", {"type": "message_stop"}),
     ]  # fmt: skip
@@ -79,10 +118,19 @@ def sse(*events: Any, done: bool = True) -> bytes:
 
 
 def _stream_body(request: httpx.Request) -> bytes:
+    tool = forced_tool(request)
     if request.url.path.endswith("/messages"):
-        events = _message_events()
+        events = _message_events(tool)
         return "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events).encode()
-    return sse(_chunk({"role": "assistant", "content": TEXT}), _chunk({}, "stop"))
+    if tool is None:
+        return sse(_chunk({"role": "assistant", "content": TEXT}), _chunk({}, "stop"))
+    head = {**_CALL, "index": 0, "function": {"name": tool, "arguments": TEXT[:5]}}
+    tail = {"index": 0, "function": {"arguments": TEXT[5:]}}
+    return sse(
+        _chunk({"role": "assistant", "tool_calls": [head]}),
+        _chunk({"tool_calls": [tail]}),
+        _chunk({}, "tool_calls"),
+    )
 
 
 def ok(request: httpx.Request) -> httpx.Response:
@@ -96,7 +144,8 @@ def ok(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"input_tokens": TOKENS})
     if _wants_stream(request):
         return httpx.Response(200, content=_stream_body(request), headers=_SSE)
-    body = _messages() if path.endswith("/messages") else _chat()
+    tool = forced_tool(request)
+    body = _messages(tool=tool) if path.endswith("/messages") else _chat(tool=tool)
     return httpx.Response(200, json=body)
 
 
@@ -136,6 +185,14 @@ def echo_key(where: str) -> Behaviour:
     return handler
 
 
+def _then(first: httpx.Response, extra: bytes) -> httpx.Response:
+    """``first``, a Chat Completions stream's events after ``extra`` (a second choice's)."""
+    if first.headers.get("content-type") != _SSE["content-type"] or b"event:" in first.content:
+        return first
+    return httpx.Response(200, content=extra + first.content, headers=_SSE)
+
+
+_PNG = {"content-type": "image/png"}
 _ERR = json.dumps({"error": {"message": "boom", "code": 500}}).encode()
 _HTML = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 _CUT = sse(_chunk({"content": "hel"}), done=False)[:-3] + b'{"id": "c1", "choi'
@@ -161,14 +218,16 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "200-empty": status(200),
     "200-huge": status(200, b'{"choices": [], "pad": "' + b"x" * 2_000_000 + b'"}'),
     "200-bad-json": status(200, b'{"choices": [{"message": '),
-    "200-wrong-type": status(200, json.dumps(_chat()).encode(), {"content-type": "image/png"}),
+    "200-wrong-type": lambda r: httpx.Response(200, content=ok(r).content, headers=_PNG),
     "200-nan": status(200, b'{"choices": NaN}'),
     "200-choices-null": status(200, b'{"choices": null, "usage": {"prompt_tokens": "x"}}'),
     "stream-no-done": events(sse(_chunk({"content": TEXT}), done=False)),
     "stream-cut-mid-event": events(_CUT),
     "stream-malformed-line": events(b"data: {not json\n\n" + sse(_chunk({}, "stop"))),
     "stream-error-event": events(sse({"error": {"message": "overloaded", "code": 529}})),
-    "stream-two-choices": events(sse(_chunk({"content": TEXT}), _chunk({"content": "b"}, index=1))),
+    "stream-two-choices": lambda r: _then(
+        ok(r), sse(_chunk({"content": "b"}, index=1), done=False)
+    ),
     "stream-keepalives-only": events(b": ping\n\n" * 50),
     "stream-empty": events(b""),
     "connect-error": raises(httpx.ConnectError),

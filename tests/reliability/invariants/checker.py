@@ -30,7 +30,8 @@ import modelslab_transport as mt
 
 from ..harness import Tally
 from .behaviours import KEY, Behaviour, ok
-from .surfaces import Env, Surface
+from .env import Env
+from .surfaces import Surface
 
 # The errors a public call may raise: the transport's tree (the adapters' classes subclass
 # it), LangChain's documented parse failure for structured output, and pydantic's
@@ -167,6 +168,7 @@ async def run_checked(
     with httpx.Client(transport=transport) as http:
         async with httpx.AsyncClient(transport=transport) as ahttp:
             env = Env(http, ahttp, dict(settings or {}), prompt, dict(call_kwargs or {}))
+            env.sent = tally.requests
             with capture_logs() as logs:
                 started = time.monotonic()
                 answer, error, stall = await _call(surface, env)

@@ -1,94 +1,26 @@
 """The table of public entry points: one line each.
 
-Every surface is an async function of an :class:`Env` that makes one call through a public
-entry point and returns the answer as text (a count or a model id as its string), so the
-checker can compare it with what a correct server sent. Sync entry points are called as they
-are (the harness runs them in the test's thread).
+Every surface is an async function of an :class:`~.env.Env` that makes one call through a
+public entry point and returns the answer as text (a count or a model id as its string), so
+the checker can compare it with what a correct server sent. Sync entry points are called as
+they are (the harness runs them in the test's thread). The adapters' surfaces run on both
+wire formats (``formats``); how each is called lives in ``calls.py``.
 """
 
 from __future__ import annotations
 
-import inspect
-import pickle
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
-from langchain_core.load import dumps
-from llama_index.core.base.llms.types import ChatMessage
-from pydantic import BaseModel
-
 import modelslab_transport as mt
-from langchain_modelslab import ChatModelsLab
-from llama_index_modelslab import ModelsLabLLM
 
-from .behaviours import KEY, MODEL, STRUCTURED, TEXT, TOKENS
-
-BASE_URL = "https://modelslab.test/api/v7/llm"
-
-
-@dataclass
-class Env:
-    """What one run hands a surface: HTTP clients, settings, the prompt and call arguments."""
-
-    http: httpx.Client
-    ahttp: httpx.AsyncClient
-    settings: dict[str, Any] = field(default_factory=dict)
-    prompt: str = "hi"
-    call_kwargs: dict[str, Any] = field(default_factory=dict)
-    built: dict[str, Any] = field(default_factory=dict)  # the models, by kind
-
-    def _common(self) -> dict[str, Any]:
-        # One concurrency slot and a deadline: a slot a failed call kept shows as the next
-        # call on the same model failing at its deadline instead of hanging.
-        limits = {"max_retries": 0, "max_concurrency": 1, "deadline": 5.0}
-        return {"api_key": KEY, "base_url": BASE_URL, **limits, **self.settings}
-
-    def raw(self) -> mt.ModelsLabClient:
-        """The sync raw client (one per run, so a later call shares its slots)."""
-        return self._once("raw", lambda c: mt.ModelsLabClient(http_client=self.http, **_own(c)))
-
-    def araw(self) -> mt.AsyncModelsLabClient:
-        build = mt.AsyncModelsLabClient
-        return self._once("araw", lambda c: build(http_client=self.ahttp, **_own(c)))
-
-    def lc(self) -> ChatModelsLab:
-        clients = {"http_client": self.http, "http_async_client": self.ahttp}
-        return self._once("lc", lambda c: ChatModelsLab(model=MODEL, **clients, **c))
-
-    def li(self) -> ModelsLabLLM:
-        clients = {"http_client": self.http, "async_http_client": self.ahttp}
-        return self._once("li", lambda c: ModelsLabLLM(model=MODEL, **clients, **c))
-
-    def _once(self, kind: str, build: Callable[[dict[str, Any]], Any]) -> Any:
-        if kind not in self.built:
-            self.built[kind] = build(self._common())
-        return self.built[kind]
-
-    def request(self) -> mt.ChatRequest:
-        """The raw clients' request; ``call_kwargs`` may replace its ``messages`` too."""
-        messages = [{"role": "user", "content": self.prompt}]
-        return {"model": MODEL, "messages": messages, **self.call_kwargs}  # type: ignore[typeddict-item]
-
-    def adapter_kwargs(self) -> dict[str, Any]:
-        """The per-call arguments for the adapters (``messages`` is their positional input)."""
-        return {k: v for k, v in self.call_kwargs.items() if k != "messages"}
-
-    def li_messages(self) -> list[ChatMessage]:
-        return [ChatMessage(role="user", content=self.prompt)]
-
-
-_RAW_NAMES = frozenset(inspect.signature(mt.ModelsLabClient).parameters)
-
-
-def _own(settings: dict[str, Any]) -> dict[str, Any]:
-    """The settings a raw client takes: its signature refuses others with Python's TypeError
-    (the language's argument check, not a value the project validates)."""
-    return {name: value for name, value in settings.items() if name in _RAW_NAMES}
-
+from . import calls as c
+from .behaviours import MODEL, STRUCTURED, TEXT, TOKENS
+from .env import Env
 
 Run = Callable[[Env], Awaitable[str]]
+BOTH = ("openai", "anthropic")
 
 
 @dataclass(frozen=True)
@@ -99,6 +31,7 @@ class Surface:
     run: Run
     expect: str = TEXT
     is_async: bool = False
+    formats: tuple[str, ...] = BOTH  # the api_format values it runs with (raw clients: one)
 
 
 def sync(fn: Callable[[Env], Any]) -> Run:
@@ -121,10 +54,6 @@ def _joined(pieces: Any) -> str:
     return "".join(p.get("text", "") for p in pieces)
 
 
-async def _ajoined(stream: Any) -> str:
-    return "".join([p.get("text", "") async for p in stream])
-
-
 def _stream_lc(env: Env) -> str:
     return "".join(chunk.text for chunk in env.lc().stream(env.prompt, **env.adapter_kwargs()))
 
@@ -144,44 +73,12 @@ def _final(responses: list[Any]) -> str:
     return str(text)
 
 
-def _stream_li(env: Env, gen: Any) -> str:
-    return _final(list(gen))
-
-
 async def _astream_li(gen: Any) -> str:
     return _final([r async for r in await gen])
 
 
-class Answer(BaseModel):
-    """A structured-output target."""
-
-    answer: str
-
-
-def _tool(city: str) -> str:
-    """Weather in a city."""
-    return city
-
-
 def _metadata(env: Env) -> str:
     return TEXT if env.li().metadata.context_window > 0 else "no window"
-
-
-def _serialized(env: Env) -> str:
-    """repr, pickle and dumps / to_dict of each model: none of them may carry the key.
-
-    The models own their HTTP clients here: a model holding an injected ``httpx.Client``
-    does not pickle (the client holds a lock), which is the caller's object to ship.
-    """
-    settings = env._common()
-    models: list[Any] = [
-        ChatModelsLab(model=MODEL, **settings),
-        ModelsLabLLM(model=MODEL, **settings),
-    ]
-    texts = [repr(env.raw()), dumps(models[0]), str(models[1].to_dict()), models[1].to_json()]
-    for model in models:
-        texts += [repr(model), str(pickle.dumps(model)), repr(pickle.loads(pickle.dumps(model)))]
-    return f"key in {texts}" if KEY in "".join(texts) else TEXT
 
 
 def _m(env: Env) -> dict[str, Any]:
@@ -197,7 +94,7 @@ async def _first_model(call: Awaitable[list[mt.ModelEntry]]) -> str:
 
 
 async def _astream_raw(call: Awaitable[Any]) -> str:
-    return await _ajoined(await call)
+    return await c.ajoined(await call)
 
 
 async def _text(call: Awaitable[Any]) -> str:
@@ -213,63 +110,68 @@ async def _li_text(call: Awaitable[Any]) -> str:
     return str(result.message.content if hasattr(result, "message") else result.text)
 
 
-def _structured_lc(env: Env) -> str:
-    result = env.lc().with_structured_output(Answer, method="json_mode").invoke(env.prompt)
-    return result.answer if isinstance(result, Answer) else str(result)
-
-
-def _structured_li(env: Env) -> str:
-    from llama_index.core.prompts import PromptTemplate
-
-    env.settings = {"structured_output_method": "json_mode", **env.settings}
-    return env.li().structured_predict(Answer, PromptTemplate("{q}"), q=env.prompt).answer
+def _lc_tool_text(env: Env) -> str:
+    return env.lc().bind_tools([c.answer_tool]).invoke(env.prompt).text
 
 
 S = Surface
+A = True  # is_async
+ONE = ("openai",)
 # One line per entry point.
 SURFACES: list[Surface] = [
-    S("raw.chat", sync(lambda e: e.raw().chat(e.request())["text"])),
-    S("raw.stream_chat", sync(lambda e: _joined(e.raw().stream_chat(e.request())))),
-    S("raw.messages", sync(lambda e: e.raw().messages(_m(e))["text"])),
-    S("raw.stream_messages", sync(lambda e: _joined(e.raw().stream_messages(_m(e))))),
-    S("raw.count_tokens", sync(lambda e: e.raw().count_tokens(e.request())), str(TOKENS)),
-    S("raw.list_models", sync(lambda e: e.raw().list_models()[0]["id"]), MODEL),
-    S("araw.chat", aio(lambda e: _first(e.araw().chat(e.request()), "text")), is_async=True),
-    S(
-        "araw.stream_chat",
-        aio(lambda e: _astream_raw(e.araw().stream_chat(e.request()))),
-        is_async=True,
-    ),
-    S("araw.messages", aio(lambda e: _first(e.araw().messages(_m(e)), "text")), is_async=True),
-    S("araw.count_tokens", aio(lambda e: e.araw().count_tokens(e.request())), str(TOKENS), True),
-    S("araw.list_models", aio(lambda e: _first_model(e.araw().list_models())), MODEL, True),
+    S("raw.chat", sync(lambda e: e.raw().chat(e.request())["text"]), formats=ONE),
+    S("raw.stream_chat", sync(lambda e: _joined(e.raw().stream_chat(e.request()))), formats=ONE),
+    S("raw.messages", sync(lambda e: e.raw().messages(_m(e))["text"]), formats=ONE),
+    S("raw.stream_messages", sync(lambda e: _joined(e.raw().stream_messages(_m(e)))), formats=ONE),
+    S("raw.count_tokens", sync(lambda e: e.raw().count_tokens(e.request())), str(TOKENS), formats=ONE),  # noqa: E501
+    S("raw.list_models", sync(lambda e: e.raw().list_models()[0]["id"]), MODEL, formats=ONE),
+    S("araw.chat", aio(lambda e: _first(e.araw().chat(e.request()), "text")), is_async=A, formats=ONE),  # noqa: E501
+    S("araw.stream_chat", aio(lambda e: _astream_raw(e.araw().stream_chat(e.request()))), is_async=A, formats=ONE),  # noqa: E501
+    S("araw.messages", aio(lambda e: _first(e.araw().messages(_m(e)), "text")), is_async=A, formats=ONE),  # noqa: E501
+    S("araw.count_tokens", aio(lambda e: e.araw().count_tokens(e.request())), str(TOKENS), A, ONE),
+    S("araw.list_models", aio(lambda e: _first_model(e.araw().list_models())), MODEL, A, ONE),
+    S("route.raw.chat", c.routed(sync(lambda e: e.raw().chat(e.request())["text"])), formats=ONE),
+    S("route.araw.stream_chat", c.routed(aio(lambda e: _astream_raw(e.araw().stream_chat(e.request())))), is_async=A, formats=ONE),  # noqa: E501
+    S("check.run_battery", sync(c.check_battery), formats=ONE),
     S("lc.invoke", sync(lambda e: e.lc().invoke(e.prompt, **e.adapter_kwargs()).text)),
-    S(
-        "lc.ainvoke",
-        aio(lambda e: _text(e.lc().ainvoke(e.prompt, **e.adapter_kwargs()))),
-        is_async=True,
-    ),
+    S("lc.ainvoke", aio(lambda e: _text(e.lc().ainvoke(e.prompt, **e.adapter_kwargs()))), is_async=A),  # noqa: E501
     S("lc.stream", sync(_stream_lc)),
-    S("lc.astream", aio(_astream_lc), is_async=True),
+    S("lc.astream", aio(_astream_lc), is_async=A),
+    S("lc.astream_events", aio(c.lc_events), is_async=A),
     S("lc.batch", sync(lambda e: e.lc().batch([e.prompt], **e.adapter_kwargs())[0].text)),
-    S("lc.abatch", aio(lambda e: _first_text(e.lc().abatch([e.prompt]))), is_async=True),
-    S("lc.structured", sync(_structured_lc), STRUCTURED),
-    S("lc.bind_tools", sync(lambda e: e.lc().bind_tools([_tool]).invoke(e.prompt).text)),
-    S(
-        "li.chat",
-        sync(lambda e: e.li().chat(e.li_messages(), **e.adapter_kwargs()).message.content),
-    ),
-    S("li.achat", aio(lambda e: _li_text(e.li().achat(e.li_messages()))), is_async=True),
-    S("li.stream_chat", sync(lambda e: _stream_li(e, e.li().stream_chat(e.li_messages())))),
-    S(
-        "li.astream_chat",
-        aio(lambda e: _astream_li(e.li().astream_chat(e.li_messages()))),
-        is_async=True,
-    ),
+    S("lc.abatch", aio(lambda e: _first_text(e.lc().abatch([e.prompt], **e.adapter_kwargs()))), is_async=A),  # noqa: E501
+    S("lc.structured.function_calling", sync(c.lc_structured("function_calling")), STRUCTURED),
+    S("lc.structured.json_schema", sync(c.lc_structured("json_schema")), STRUCTURED),
+    S("lc.structured.json_mode", sync(c.lc_structured("json_mode")), STRUCTURED),
+    S("lc.structured.include_raw", sync(c.lc_structured("function_calling", True)), STRUCTURED),
+    S("lc.bind_tools", sync(_lc_tool_text)),
+    S("lc.bind_tools.stream", sync(c.lc_tool_stream)),
+    S("lc.bind_tools.astream", aio(c.lc_tool_astream), is_async=A),
+    S("lc.get_num_tokens", sync(c.lc_tokens), str(TOKENS)),
+    S("lc.get_num_tokens_from_messages", sync(c.lc_tokens_from_messages), str(TOKENS)),
+    S("lc.profile", sync(c.lc_profile)),
+    S("route.lc.astream", c.routed(aio(_astream_lc)), is_async=A),
+    S("li.chat", sync(lambda e: e.li().chat(e.li_messages(), **e.adapter_kwargs()).message.content)),  # noqa: E501
+    S("li.achat", aio(lambda e: _li_text(e.li().achat(e.li_messages(), **e.adapter_kwargs()))), is_async=A),  # noqa: E501
+    S("li.stream_chat", sync(lambda e: _final(list(e.li().stream_chat(e.li_messages()))))),
+    S("li.astream_chat", aio(lambda e: _astream_li(e.li().astream_chat(e.li_messages()))), is_async=A),  # noqa: E501
     S("li.complete", sync(lambda e: e.li().complete(e.prompt).text)),
-    S("li.acomplete", aio(lambda e: _li_text(e.li().acomplete(e.prompt))), is_async=True),
-    S("li.stream_complete", sync(lambda e: _stream_li(e, e.li().stream_complete(e.prompt)))),
-    S("li.structured_predict", sync(_structured_li), STRUCTURED),
+    S("li.acomplete", aio(lambda e: _li_text(e.li().acomplete(e.prompt))), is_async=A),
+    S("li.stream_complete", sync(lambda e: _final(list(e.li().stream_complete(e.prompt))))),
+    S("li.astream_complete", aio(lambda e: _astream_li(e.li().astream_complete(e.prompt))), is_async=A),  # noqa: E501
+    S("li.chat_with_tools", sync(c.li_chat_with_tools)),
+    S("li.achat_with_tools", aio(c.li_achat_with_tools), is_async=A),
+    S("li.stream_chat_with_tools", sync(c.li_stream_chat_with_tools)),
+    S("li.predict_and_call", sync(c.li_predict_and_call), STRUCTURED),
+    S("li.apredict_and_call", aio(c.li_apredict_and_call), STRUCTURED, A),
+    S("li.structured_predict.function", sync(c.li_structured("function")), STRUCTURED),
+    S("li.structured_predict.json_mode", sync(c.li_structured("json_mode")), STRUCTURED),
+    S("li.structured_predict.text", sync(c.li_structured("text")), STRUCTURED),
+    S("li.astructured_predict", aio(c.li_astructured), STRUCTURED, A),
+    S("li.stream_structured_predict", sync(c.li_stream_structured), STRUCTURED),
+    S("li.astream_structured_predict", aio(c.li_astream_structured), STRUCTURED, A),
     S("li.metadata", sync(_metadata)),
-    S("serialization", sync(_serialized)),
-]
+    S("li.HashEmbedding", sync(c.li_embedding), formats=ONE),
+    S("route.li.achat", c.routed(aio(lambda e: _li_text(e.li().achat(e.li_messages())))), is_async=A),  # noqa: E501
+    S("serialization", sync(c.serialized)),
+]  # fmt: skip
