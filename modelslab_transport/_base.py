@@ -38,7 +38,8 @@ from ._constants import (
     MESSAGES_PATH,
     MODELS_PATH,
 )
-from ._deadline import deadline_error
+from ._context_lookup import ContextLookup
+from ._deadline import deadline_error, lookup_deadline
 from ._errors import (
     APIError,
     BadRequestError,
@@ -62,7 +63,7 @@ logger = logging.getLogger("modelslab_transport")
 _STREAM_OPTIONS_REFUSED = re.compile(r"stream_options|include_usage", re.IGNORECASE)
 
 
-class BaseClient:
+class BaseClient(ContextLookup):
     """Configuration, call building and answer interpretation for both clients."""
 
     def __init__(
@@ -177,18 +178,34 @@ class BaseClient:
         )
         return self._with_deadline(call, timeout, deadline)
 
-    def _with_deadline(self, call: Call, timeout: float | None, deadline: float | None) -> Call:
-        """``call`` with its overall deadline.
+    def call_deadline(
+        self, timeout: float | None = None, deadline: float | None = None
+    ) -> float | None:
+        """The overall deadline of a call given these per-call options (``None``: unbounded).
 
         The one given for this call, else a timeout given for this call (a caller asking one
         call for 2 s means the whole call), else the client's ``deadline`` setting.
+
+        Raises:
+            ConfigurationError: ``deadline`` or ``timeout`` is not a number above zero.
         """
         chosen = check_deadline(deadline)
         if chosen is None and timeout is not None:
             chosen = check_deadline(timeout)
-        if chosen is None:
-            chosen = self._config.deadline
+        return self._config.deadline if chosen is None else chosen
+
+    def _with_deadline(self, call: Call, timeout: float | None, deadline: float | None) -> Call:
+        """``call`` with its overall deadline (see :meth:`call_deadline`)."""
+        chosen = self.call_deadline(timeout, deadline)
         return call if chosen is None else dataclasses.replace(call, deadline=chosen)
+
+    def _lookup_call(self, deadline: float | None) -> Call:
+        """The context-length lookup's call, bounded by :func:`lookup_deadline`.
+
+        ``deadline`` is that of the call that needs the answer (``None``: the client's).
+        """
+        chosen = self._config.deadline if deadline is None else check_deadline(deadline)
+        return self._models_call(deadline=lookup_deadline(chosen))
 
     @staticmethod
     def _start(call: Call) -> float | None:
