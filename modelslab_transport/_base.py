@@ -264,7 +264,7 @@ class BaseClient(ContextLookup):
         check_request_shape(request)
         check_sampling(request)
         body = _anthropic_request.build_count_body(request)
-        return Call(
+        call = Call(
             "POST",
             COUNT_TOKENS_PATH,
             body,
@@ -274,8 +274,10 @@ class BaseClient(ContextLookup):
             is_count,
             lambda b: b["input_tokens"],
         )
+        return self._with_deadline(call, None, None)  # the client's deadline bounds it too
 
     def _models_call(self, path: str = MODELS_PATH, deadline: float | None = None) -> Call:
+        """``GET`` the model list within ``deadline`` (default: the client's ``deadline``)."""
         return Call(
             "GET",
             path,
@@ -285,7 +287,7 @@ class BaseClient(ContextLookup):
             self._config.timeout,
             is_model_list,
             parse_models,
-            deadline,
+            self._config.deadline if deadline is None else deadline,
         )
 
     def _build_request(

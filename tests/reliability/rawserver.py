@@ -65,7 +65,7 @@ class RawServer:
         self._script = script
         self._with_path = with_path
         self._head = response_head or head()
-        self._reads = reads
+        self.reads = reads  # may change between calls (a test's next call reads again)
         self._lock = threading.Lock()
         self.live = 0  # connections accepted and not yet closed by the client
         self.requests = 0
@@ -119,10 +119,11 @@ class RawServer:
 
     def _watched(self, conn: socket.socket) -> None:
         try:
-            if self._reads:
+            if self.reads:
                 self._serve(conn)
             else:
-                self._gone(conn, 30)
+                with conn, contextlib.suppress(OSError):
+                    self._gone(conn, 30)
         finally:
             with self._lock:
                 self.live -= 1
