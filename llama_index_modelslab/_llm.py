@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +29,8 @@ from modelslab_transport import (
     default_max_tokens,
     get_model_info,
 )
-from modelslab_transport import context_window as catalog_context_window
 
+from ._context import known_context_window, learn_context_window
 from ._request import chat_request, env_base_url, env_key, prompt_messages
 from ._responses import chat_to_completion_response, completion_to_chat_response, response_cost
 from ._stream import StreamAccumulator, astream_responses, stream_responses
@@ -204,18 +203,13 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, ToolCallingLLM):
     def _known_context_window(self) -> int:
         """The catalog's context window; for an id it does not list, what the server reports.
 
-        ``GET /v1/models`` is asked once per client (see
-        ``ModelsLabClient.reported_context_window``); without an answer, the catalog's
-        conservative default for unknown models.
+        ``GET /v1/models`` is asked once per client (see ``_context.py``); without an answer,
+        the catalog's conservative default for unknown models.
         """
-        if get_model_info(self.model).known:
-            return catalog_context_window(self.model)
-        client = self._client()
-        if _in_event_loop():  # a read from async code must not block the loop on a request
-            reported = client.known_context_window(self.model)
-        else:
-            reported = client.reported_context_window(self.model)
-        return reported or catalog_context_window(self.model)
+        return known_context_window(self.model, self._clients, self._client)
+
+    def _overridden(self) -> bool:
+        return self.context_window is not None
 
     def _json_mode_available(self) -> bool:
         return self.api_format == "openai"
@@ -238,6 +232,7 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, ToolCallingLLM):
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request, options = self._request(messages, kwargs)
         client = await self._aclient()
+        options = await learn_context_window(client, self.model, self._overridden(), options)
         completion = await client.chat(request, **options)
         return completion_to_chat_response(self.model, completion)
 
@@ -252,6 +247,7 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, ToolCallingLLM):
     ) -> ChatResponseAsyncGen:
         request, options = self._request(messages, kwargs, stream=True)
         client = await self._aclient()
+        options = await learn_context_window(client, self.model, self._overridden(), options)
         stream = await client.stream_chat(request, **options)
         return astream_responses(stream, StreamAccumulator(self.model))
 
@@ -321,12 +317,3 @@ class ModelsLabLLM(ClientOwner, StructuredOutputLLM, ToolCallingLLM):
             The cost, or ``None`` when the usage or the model's prices are unknown.
         """
         return response_cost(self.model, response)
-
-
-def _in_event_loop() -> bool:
-    """Whether this thread is running an event loop (the caller is async code)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True

@@ -17,8 +17,8 @@ from ._async_stream import AsyncStream, read_body
 from ._base import BaseClient
 from ._call import Call
 from ._constants import MODELS_FALLBACK_PATH
-from ._deadline import no_slot_error, open_stream_read, slot_wait
-from ._errors import APIError, ConfigurationError, NotFoundError
+from ._deadline import at_deadline, no_slot_error, open_stream_read, slot_wait
+from ._errors import APIError, ConfigurationError, ModelsLabError, NotFoundError
 from ._httpx_errors import translated_httpx_error
 from ._limit import AsyncLimiter, Slot, pool_limits
 from ._no_pickle import NotShipped
@@ -127,14 +127,16 @@ class AsyncModelsLabClient(NotShipped, BaseClient):
             try:
                 response = await self._http.send(request, stream=True)
             except httpx.HTTPError as exc:
-                raise translated_httpx_error(exc, before_response=True) from exc
+                error = translated_httpx_error(exc, before_response=True)
+                raise at_deadline(error, call, until) from exc
             if self._keeps_open(call, response):
                 open_stream_read(call, response)
                 return response, b"", slot
             try:
                 content = await read_body(response, call, until)
             except httpx.HTTPError as exc:
-                raise translated_httpx_error(exc, before_response=False) from exc
+                error = translated_httpx_error(exc, before_response=False)
+                raise at_deadline(error, call, until) from exc
             finally:
                 await response.aclose()
         except BaseException:
@@ -244,6 +246,22 @@ class AsyncModelsLabClient(NotShipped, BaseClient):
             except APIError:
                 raise first from None
         return models
+
+    async def reported_context_window(
+        self, model: str, *, deadline: float | None = None
+    ) -> int | None:
+        """The context length ``GET /v1/models`` reports for ``model``, if any (asked once).
+
+        See ``ModelsLabClient.reported_context_window``: within :data:`DISCOVERY_DEADLINE`
+        and half of ``deadline``, never raises, a lookup that gives up closes its connection.
+        """
+        if not self.context_lookup_done:
+            try:
+                entries: list[ModelEntry] = (await self._execute(self._lookup_call(deadline)))[1]
+            except ModelsLabError:
+                entries = []
+            self._remember_contexts(entries)
+        return self.known_context_window(model)
 
     async def _close_with_running_loop(self) -> None:
         """Have the running event loop close this client's own HTTP client at shutdown.

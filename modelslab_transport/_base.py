@@ -29,10 +29,11 @@ from pydantic import SecretStr
 
 from . import _routing
 from ._call import Call, interpret, keeps_open
-from ._call_builders import chat_call, count_call, messages_call, models_call
+from ._call_builders import call_deadline, chat_call, count_call, messages_call, models_call
 from ._config import ClientConfig, resolve_config
 from ._constants import MODELS_PATH
-from ._deadline import deadline_error
+from ._context_lookup import ContextLookup
+from ._deadline import deadline_error, lookup_deadline
 from ._errors import (
     APIError,
     BadRequestError,
@@ -43,6 +44,7 @@ from ._errors import (
 from ._log_redaction import guard_secret
 from ._retry import decide_for_error
 from ._types import JSON, ApiFormat, ChatRequest
+from ._validate import check_deadline
 
 __all__ = ["BaseClient"]
 
@@ -58,7 +60,7 @@ _STREAM_OPTIONS_REFUSED = re.compile(r"stream_options|include_usage", re.IGNOREC
 _encode_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
-class BaseClient:
+class BaseClient(ContextLookup):
     """Configuration, call building and answer interpretation for both clients."""
 
     def __init__(
@@ -152,6 +154,27 @@ class BaseClient:
 
     def _models_call(self, path: str = MODELS_PATH, deadline: float | None = None) -> Call:
         return models_call(self._config, path, deadline)
+
+    def call_deadline(
+        self, timeout: float | None = None, deadline: float | None = None
+    ) -> float | None:
+        """The overall deadline of a call given these per-call options (``None``: unbounded).
+
+        The one given for this call, else a timeout given for this call (a caller asking one
+        call for 2 s means the whole call), else the client's ``deadline`` setting.
+
+        Raises:
+            ConfigurationError: ``deadline`` or ``timeout`` is not a number above zero.
+        """
+        return call_deadline(self._config, timeout, deadline)
+
+    def _lookup_call(self, deadline: float | None) -> Call:
+        """The context-length lookup's call, bounded by :func:`lookup_deadline`.
+
+        ``deadline`` is that of the call that needs the answer (``None``: the client's).
+        """
+        chosen = self._config.deadline if deadline is None else check_deadline(deadline)
+        return self._models_call(deadline=lookup_deadline(chosen))
 
     @staticmethod
     def _start(call: Call) -> float | None:

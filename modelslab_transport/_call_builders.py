@@ -21,7 +21,7 @@ from ._stream import deltas_from_completion
 from ._types import JSON, ApiFormat, ChatRequest
 from ._validate import check_deadline, check_request_shape, check_sampling, shown
 
-__all__ = ["chat_call", "count_call", "messages_call", "models_call"]
+__all__ = ["call_deadline", "chat_call", "count_call", "messages_call", "models_call"]
 
 
 def chat_call(
@@ -57,7 +57,9 @@ def chat_call(
         path = MESSAGES_PATH
         accepts, parse = _anthropic.is_message, _anthropic.parse_message
     else:
-        raise ConfigurationError(f"api_format must be 'openai' or 'anthropic', got {shown(api_format)}.")
+        raise ConfigurationError(
+            f"api_format must be 'openai' or 'anthropic', got {shown(api_format)}."
+        )
     if stream and stream_options_refused:
         body.pop("stream_options", None)
     call = _answer_call(config, path, body, stream, api_format, timeout, accepts, parse)
@@ -92,7 +94,7 @@ def count_call(config: ClientConfig, request: ChatRequest) -> Call:
     check_request_shape(request)
     check_sampling(request)
     body = _anthropic_request.build_count_body(request)
-    return Call(
+    call = Call(
         "POST",
         COUNT_TOKENS_PATH,
         body,
@@ -102,12 +104,13 @@ def count_call(config: ClientConfig, request: ChatRequest) -> Call:
         is_count,
         lambda b: b["input_tokens"],
     )
+    return _with_deadline(config, call, None, None)  # the client's deadline bounds it too
 
 
 def models_call(
     config: ClientConfig, path: str = MODELS_PATH, deadline: float | None = None
 ) -> Call:
-    """A call listing the models at ``path``."""
+    """``GET`` the model list at ``path`` within ``deadline`` (default: the client's)."""
     return Call(
         "GET",
         path,
@@ -117,23 +120,32 @@ def models_call(
         config.timeout,
         is_model_list,
         parse_models,
-        deadline,
+        config.deadline if deadline is None else deadline,
     )
+
+
+def call_deadline(
+    config: ClientConfig, timeout: float | None, deadline: float | None
+) -> float | None:
+    """The overall deadline of a call given its per-call options (``None``: unbounded).
+
+    The one given for this call, else a timeout given for this call (a caller asking one
+    call for 2 s means the whole call), else the client's ``deadline`` setting.
+
+    Raises:
+        ConfigurationError: ``deadline`` or ``timeout`` is not a number above zero.
+    """
+    chosen = check_deadline(deadline)
+    if chosen is None and timeout is not None:
+        chosen = check_deadline(timeout)
+    return config.deadline if chosen is None else chosen
 
 
 def _with_deadline(
     config: ClientConfig, call: Call, timeout: float | None, deadline: float | None
 ) -> Call:
-    """``call`` with its overall deadline.
-
-    The one given for this call, else a timeout given for this call (a caller asking one
-    call for 2 s means the whole call), else the client's ``deadline`` setting.
-    """
-    chosen = check_deadline(deadline)
-    if chosen is None and timeout is not None:
-        chosen = check_deadline(timeout)
-    if chosen is None:
-        chosen = config.deadline
+    """``call`` with its overall deadline (see :func:`call_deadline`)."""
+    chosen = call_deadline(config, timeout, deadline)
     return call if chosen is None else dataclasses.replace(call, deadline=chosen)
 
 

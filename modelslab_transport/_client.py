@@ -14,9 +14,9 @@ import httpx
 from pydantic import SecretStr
 
 from ._base import BaseClient
-from ._call import Call, contexts_by_id
-from ._constants import DISCOVERY_DEADLINE, MODELS_FALLBACK_PATH
-from ._deadline import no_slot_error, open_stream_read, slot_wait
+from ._call import Call
+from ._constants import MODELS_FALLBACK_PATH
+from ._deadline import at_deadline, no_slot_error, open_stream_read, slot_wait
 from ._errors import APIError, ConfigurationError, ModelsLabError, NotFoundError
 from ._httpx_errors import translated_httpx_error
 from ._limit import Limiter, Slot, pool_limits
@@ -109,7 +109,6 @@ class ModelsLabClient(NotShipped, BaseClient):
             raise ConfigurationError("Pass either http_client or transport, not both.")
         self._sleep = _sleep
         self._limiter = Limiter(self._config.max_concurrency)
-        self._reported_contexts: dict[str, int] | None = None
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
             transport=transport,
@@ -137,14 +136,16 @@ class ModelsLabClient(NotShipped, BaseClient):
             try:
                 response = self._http.send(request, stream=True)
             except httpx.HTTPError as exc:
-                raise translated_httpx_error(exc, before_response=True) from exc
+                error = translated_httpx_error(exc, before_response=True)
+                raise at_deadline(error, call, until) from exc
             if self._keeps_open(call, response):
                 open_stream_read(call, response)
                 return response, b"", slot
             try:
                 content = read_body(response, call, until)
             except httpx.HTTPError as exc:
-                raise translated_httpx_error(exc, before_response=False) from exc
+                error = translated_httpx_error(exc, before_response=False)
+                raise at_deadline(error, call, until) from exc
             finally:
                 response.close()
         except BaseException:
@@ -266,26 +267,23 @@ class ModelsLabClient(NotShipped, BaseClient):
                 raise first from None
         return models
 
-    def reported_context_window(self, model: str) -> int | None:
+    def reported_context_window(self, model: str, *, deadline: float | None = None) -> int | None:
         """The context length ``GET /v1/models`` reports for ``model``, if any.
 
-        Asked once per client, within :data:`DISCOVERY_DEADLINE` seconds; any failure
-        (no such endpoint, no key yet, a slow server) is remembered as "not reported", so
-        this never raises and never delays more than one call.
+        Asked once per client (each client, sync or async, keeps its own answer). The
+        lookup takes at most :data:`DISCOVERY_DEADLINE` seconds, and at most half of
+        ``deadline`` (the deadline of the call that needs the answer; default: the client's
+        ``deadline`` setting). Any failure (no such endpoint, no key yet, a slow server) is
+        remembered as "not reported", so this never raises and never delays more than one
+        call; a lookup that gives up closes its connection.
         """
-        reported = self._reported_contexts
-        if reported is None:
+        if not self.context_lookup_done:
             try:
-                call = self._models_call(deadline=DISCOVERY_DEADLINE)
-                entries: list[ModelEntry] = self._execute(call)[1]
+                entries: list[ModelEntry] = self._execute(self._lookup_call(deadline))[1]
             except ModelsLabError:
                 entries = []
-            reported = self._reported_contexts = contexts_by_id(entries)
-        return reported.get(model)
-
-    def known_context_window(self, model: str) -> int | None:
-        """What :meth:`reported_context_window` learnt for ``model``, without asking (no I/O)."""
-        return (self._reported_contexts or {}).get(model)
+            self._remember_contexts(entries)
+        return self.known_context_window(model)
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""

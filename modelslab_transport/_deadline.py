@@ -14,9 +14,18 @@ import time
 import httpx
 
 from ._call import Call
-from ._errors import APITimeoutError
+from ._constants import DISCOVERY_DEADLINE
+from ._errors import APIError, APITimeoutError
 
-__all__ = ["FirstEventWatch", "deadline_error", "no_slot_error", "open_stream_read", "slot_wait"]
+__all__ = [
+    "FirstEventWatch",
+    "at_deadline",
+    "deadline_error",
+    "lookup_deadline",
+    "no_slot_error",
+    "open_stream_read",
+    "slot_wait",
+]
 
 
 def deadline_error(deadline: float | None, where: str) -> APITimeoutError:
@@ -30,6 +39,34 @@ def deadline_error(deadline: float | None, where: str) -> APITimeoutError:
         f"The call did not finish within its deadline of {deadline or 0:g} s ({where}).",
         before_response=False,
     )
+
+
+# An httpx timeout firing this close to the deadline was the deadline (it capped the timeout).
+_CAPPED = 0.02
+
+
+def at_deadline(error: APIError, call: Call, until: float | None) -> APIError:
+    """``error``, or the deadline's error if it is a timeout the deadline cut short.
+
+    ``_attempt_timeout`` caps each httpx timeout at what is left of the deadline, so a server
+    that never answers trips a read timeout of, say, 0.99 s: the caller should read that the
+    deadline passed, not that a timeout they never set did.
+    """
+    late = until is not None and time.monotonic() >= until - _CAPPED
+    if late and isinstance(error, APITimeoutError):
+        return deadline_error(call.deadline, "waiting for the server")
+    return error
+
+
+def lookup_deadline(call_deadline: float | None) -> float:
+    """Seconds a context-length lookup may take when a call with ``call_deadline`` asks it.
+
+    :data:`DISCOVERY_DEADLINE` at most, and at most half of the call's deadline: the lookup is
+    an extra for ``metadata``, and the call keeps the other half for the answer it was made for.
+    """
+    if call_deadline is None:
+        return DISCOVERY_DEADLINE
+    return min(DISCOVERY_DEADLINE, call_deadline / 2)
 
 
 def slot_wait(call: Call, until: float | None) -> float | None:

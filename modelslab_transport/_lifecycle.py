@@ -112,6 +112,22 @@ class ClientCache:
             await client._close_with_running_loop()
         return client
 
+    def known_context_window(self, model: str) -> int | None:
+        """What this object's clients learnt of ``model``'s context length; no I/O.
+
+        The sync client's, else the running event loop's async client's (see
+        ``reported_context_window``).
+        """
+        try:
+            running: AsyncModelsLabClient | None = self._by_loop.get(asyncio.get_running_loop())
+        except RuntimeError:  # no loop in this thread
+            running = None
+        for client in (self._sync, running):
+            known = None if client is None else client.known_context_window(model)
+            if known is not None:
+                return known
+        return None
+
     def reset(self) -> None:
         """Forget every client: the next call builds new ones from the current settings.
 

@@ -5,14 +5,22 @@ a chunked body that stays open after the end marker, or keeps sending comments a
 Each connection is served by one thread; ``script(request_body) -> list[Step]`` says what to
 send after the response head (or returns ``(head, steps)`` to choose the head per request).
 A step is bytes for one chunk (``b""`` ends the body), a float (pause that many seconds),
-``HOLD`` (keep the body open until the test ends) or ``COMMENTS`` (send an SSE comment every
-few milliseconds until the peer goes away).
+``HOLD`` (keep the body open until the test ends), ``COMMENTS`` (send an SSE comment every
+few milliseconds until the peer goes away), ``CLOSE`` (close the connection, mid-body) or
+``RESET`` (abort it with a TCP reset). With ``reads=False`` the server accepts connections and
+never reads a byte from them.
+
+The server watches every connection it holds: :attr:`RawServer.live` counts those the client
+has not closed yet, and :meth:`RawServer.wait_closed` waits for a client to close them all
+(the way to check that a call that gave up left no connection behind).
 """
 
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +28,10 @@ from types import TracebackType
 
 HOLD = "hold"
 COMMENTS = "comments"
+CLOSE = "close"
+RESET = "reset"
+# The peer closed (or reset) its end, whether or not its data was read (Linux's POLLRDHUP).
+_GONE = select.POLLHUP | select.POLLERR | getattr(select, "POLLRDHUP", 0x2000)
 Step = bytes | str | float
 
 EVENT_STREAM = "text/event-stream"
@@ -44,11 +56,18 @@ class RawServer:
 
     def __init__(
         self,
-        script: Callable[[bytes], list[Step] | tuple[bytes, list[Step]]],
+        script: Callable[..., list[Step] | tuple[bytes, list[Step]]],
         response_head: bytes = b"",
+        *,
+        reads: bool = True,
+        with_path: bool = False,
     ) -> None:
         self._script = script
+        self._with_path = with_path
         self._head = response_head or head()
+        self.reads = reads  # may change between calls (a test's next call reads again)
+        self._lock = threading.Lock()
+        self.live = 0  # connections accepted and not yet closed by the client
         self.requests = 0
         self._stop = threading.Event()
         self._sock = socket.create_server(("127.0.0.1", 0))
@@ -85,19 +104,53 @@ class RawServer:
             except OSError:
                 return
             self.connections += 1
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            with self._lock:
+                self.live += 1
+            thread = threading.Thread(target=self._watched, args=(conn,), daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def wait_closed(self, grace: float) -> bool:
+        """Whether the client closed every connection within ``grace`` seconds from now."""
+        until = time.monotonic() + grace
+        while self.live and time.monotonic() < until:
+            time.sleep(0.01)
+        return self.live == 0
+
+    def _watched(self, conn: socket.socket) -> None:
+        try:
+            if self.reads:
+                self._serve(conn)
+            else:
+                with conn, contextlib.suppress(OSError):
+                    self._gone(conn, 30)
+        finally:
+            with self._lock:
+                self.live -= 1
+
+    def _gone(self, conn: socket.socket, wait: float) -> bool:
+        """Wait up to ``wait`` s for the peer to close; True if it did (or the test ended)."""
+        poll = select.poll()
+        poll.register(conn, _GONE)
+        until = time.monotonic() + wait
+        while not self._stop.is_set():
+            left = until - time.monotonic()
+            if left <= 0:
+                return False
+            if poll.poll(min(left, 0.05) * 1000):
+                return True
+        return True
 
     def _serve(self, conn: socket.socket) -> None:
         with conn, contextlib.suppress(OSError):
             conn.settimeout(0.2)
             while not self._stop.is_set():
-                body = self._read_request(conn)
-                if body is None:
+                request = self._read_path_and_body(conn)
+                if request is None:
                     return
                 self.requests += 1
-                planned = self._script(body)
+                path, body = request
+                planned = self._script(path, body) if self._with_path else self._script(body)
                 response_head, steps = (
                     planned if isinstance(planned, tuple) else (self._head, planned)
                 )
@@ -106,6 +159,12 @@ class RawServer:
                     return
 
     def _read_request(self, conn: socket.socket) -> bytes | None:
+        """The next request's body; ``None`` once the peer closed."""
+        request = self._read_path_and_body(conn)
+        return None if request is None else request[1]
+
+    def _read_path_and_body(self, conn: socket.socket) -> tuple[str, bytes] | None:
+        """The next request's path and body; ``None`` once the peer closed."""
         data = b""
         while b"\r\n\r\n" not in data:
             try:
@@ -124,14 +183,23 @@ class RawServer:
             if name.strip().lower() == b"content-length":
                 length = int(value)
         while len(body) < length:
-            body += conn.recv(65536)
-        return body
+            more = conn.recv(65536)
+            if not more:
+                return None
+            body += more
+        path = head.split(b"\r\n", 1)[0].split(b" ")[1].decode() if b" " in head else "/"
+        return path, body
 
     def _send(self, conn: socket.socket, steps: list[Step]) -> bool:
         """Send the steps; False once the connection must not serve another request."""
         for step in steps:
             if step == HOLD:
-                self._stop.wait(30)
+                self._gone(conn, 30)
+                return False
+            if step in (CLOSE, RESET):
+                if step == RESET:  # linger 0: close sends RST, not FIN
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
                 return False
             if step == COMMENTS:
                 while not self._stop.is_set():
@@ -139,7 +207,7 @@ class RawServer:
                     time.sleep(0.005)
                 return False
             if isinstance(step, float):
-                if self._stop.wait(step):
+                if self._gone(conn, step):
                     return False
                 continue
             assert isinstance(step, bytes)
