@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections import Counter
+from collections import Counter, deque
 
 __all__ = ["LOGGERS", "guard_secret"]
 
@@ -30,6 +30,12 @@ _lock = threading.Lock()
 _secrets: Counter[str] = Counter()
 # Replaced whole under the lock, read without it: a filter never iterates a changing dict.
 _snapshot: tuple[str, ...] = ()
+# Keys whose owner died, not yet taken out. A finalizer may run on any thread at any
+# allocation, also on a thread that holds ``_lock`` (the cyclic collector calls weakref
+# callbacks inside whatever code allocated): it must never wait for the lock, so it only
+# queues its key here and settles the queue when the lock is free. A key left queued is
+# still redacted until the next settle, which is harmless.
+_released: deque[str] = deque()
 
 
 class _RedactSecrets(logging.Filter):
@@ -53,21 +59,32 @@ for _name in LOGGERS:
     logging.getLogger(_name).addFilter(_FILTER)
 
 
-def _release(secret: str) -> None:
+def _settle() -> None:
+    """Take the released keys out and publish the new snapshot (``_lock`` held)."""
     global _snapshot
-    with _lock:
+    while _released:
+        secret = _released.popleft()
         _secrets[secret] -= 1
         if _secrets[secret] <= 0:
             del _secrets[secret]
-        _snapshot = tuple(_secrets)
+    _snapshot = tuple(_secrets)
+
+
+def _release(secret: str) -> None:
+    """The finalizer of a guarded owner: queue its key; settle unless the lock is taken."""
+    _released.append(secret)
+    if _lock.acquire(blocking=False):
+        try:
+            _settle()
+        finally:
+            _lock.release()
 
 
 def guard_secret(owner: object, secret: str | None) -> None:
     """Redact ``secret`` from those loggers for as long as ``owner`` is alive."""
-    global _snapshot
     if not secret:
         return
     with _lock:
         _secrets[secret] += 1
-        _snapshot = tuple(_secrets)
+        _settle()
     weakref.finalize(owner, _release, secret)
