@@ -100,7 +100,7 @@ async def test_the_local_server_answers_and_sheds_slow_clients(
         async with httpx.AsyncClient() as ahttp:
             with httpx.Client() as http:
                 settings = {"base_url": scripted_server.base_url, "deadline": 5.0}
-                env = Env(http, ahttp, settings)
+                env = Env(http, ahttp, settings, route_url=scripted_server.base_url)
                 started = time.monotonic()
                 answer = await surface.run(env)
                 took = time.monotonic() - started

@@ -190,15 +190,29 @@ def li_embedding(env: Env) -> str:
 
 
 ROUTED = "https://routed.test/api/v7/llm"
+# Nothing listens on port 9 of loopback (discard): a request sent there fails at once.
+CLOSED_PORT = "http://127.0.0.1:9/api/v7/llm"
 
 
 def routed(run: Callable[[Env], Awaitable[str]]) -> Callable[[Env], Awaitable[str]]:
-    """``run`` while a request route is active: every request must go to :data:`ROUTED`."""
+    """``run`` while a request route is active: every request must go to the route's URL.
+
+    On real sockets (``env.route_url`` set) the models' own base URL is a closed port for the
+    run, so a request that ignored the route fails instead of reaching the server.
+    """
 
     async def inside(env: Env) -> str:
-        with mt.route_requests(mt.RequestRoute(ROUTED, SecretStr(KEY), owner="the harness")):
-            answer = await run(env)
-        stray = [str(r.url) for r in env.sent if not str(r.url).startswith(ROUTED)]
+        target = env.route_url or ROUTED
+        own = env.settings.get("base_url")
+        if env.route_url is not None:
+            env.settings["base_url"] = CLOSED_PORT
+        try:
+            with mt.route_requests(mt.RequestRoute(target, SecretStr(KEY), owner="the harness")):
+                answer = await run(env)
+        finally:
+            if env.route_url is not None:
+                env.settings["base_url"] = own
+        stray = [str(r.url) for r in env.sent if not str(r.url).startswith(target)]
         return f"sent outside the route: {stray}" if stray else answer
 
     return inside

@@ -30,6 +30,9 @@ class Env:
     call_kwargs: dict[str, Any] = field(default_factory=dict)
     built: dict[str, Any] = field(default_factory=dict)  # the models, by kind
     sent: list[httpx.Request] = field(default_factory=list)  # every request, in order
+    # Where a request route sends (``calls.routed``); ``None``: a made-up host the mock
+    # transport answers. The socket tier routes to its real server instead.
+    route_url: str | None = None
 
     def _common(self) -> dict[str, Any]:
         # One concurrency slot and a deadline: a slot a failed call kept shows as the next

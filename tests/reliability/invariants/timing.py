@@ -149,7 +149,12 @@ UNLISTED_SURFACES: list[Surface] = [
     Surface("li.metadata[unlisted]", sync(_window_unlisted)),
     Surface("li.achat[unlisted]", aio(_achat_unlisted), is_async=True),
 ]
-TIMED_SURFACES: list[Surface] = [*SURFACES, *UNLISTED_SURFACES]
+# ``modelslab-check``'s battery makes some twenty calls, each bounded by the deadline, so one
+# deadline cannot bound it: the mock tier checks it (every behaviour, every invariant).
+TIMED_SURFACES: list[Surface] = [
+    *(s for s in SURFACES if s.name != "check.run_battery"),
+    *UNLISTED_SURFACES,
+]
 
 
 class _Switch:
@@ -173,7 +178,7 @@ async def run_on_sockets(
         async with httpx.AsyncClient() as ahttp:
             with httpx.Client() as http:
                 settings = {"base_url": server.base_url, "deadline": deadline, "max_retries": 2}
-                env = Env(http, ahttp, settings, behaviour.prompt)
+                env = Env(http, ahttp, settings, behaviour.prompt, route_url=server.base_url)
                 with capture_logs() as logs:
                     started = time.monotonic()
                     answer, error, stall = await _call(surface, env)
