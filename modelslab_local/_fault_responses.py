@@ -91,6 +91,6 @@ def stream_error(fmt: Format, message: str) -> bytes:
 
 
 def oversized(answer: EngineAnswer, spec: _faults.FaultSpec) -> EngineAnswer:
-    size = int(spec.seconds(1024 * 1024))
+    size = int(spec.number(1024 * 1024, _faults.MOST_BYTES))
     words = ("lorem ipsum dolor sit amet " * (size // 27 + 1))[:size]
     return replace(answer, text=words, tool_calls=[], finish_reason="stop", stop_sequence=None)

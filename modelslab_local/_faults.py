@@ -11,6 +11,7 @@ succeed, for retry tests); the headers ``x-modelslab-fault-times`` and
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections.abc import Mapping
@@ -19,6 +20,10 @@ from typing import Literal
 
 from ._errors import ApiError, Shape
 from ._sse import Abort, Event, Part, Pause
+
+# The longest wait a fault may ask for, and the largest answer (``oversized``) in bytes.
+MOST_SECONDS = 600.0
+MOST_BYTES = 2 * 1024 * 1024  # the server plans a stream whole: ~4 s per MiB
 
 FAULT_HEADER = "x-modelslab-fault"
 TIMES_HEADER = "x-modelslab-fault-times"
@@ -102,7 +107,9 @@ FAULTS: dict[str, FaultDef] = {
     "wrong-content-type": FaultDef("body", description="HTTP 200 text/html body"),
     "malformed-json": FaultDef("body", description="HTTP 200 application/json, not JSON"),
     "empty-body": FaultDef("body", description="HTTP 200 application/json, empty body"),
-    "oversized": FaultDef("oversized", description="a valid answer of arg bytes (default 1 MiB)"),
+    "oversized": FaultDef(
+        "oversized", description="a valid answer of arg bytes (default 1 MiB, at most 2 MiB)"
+    ),
     "stream-truncated": FaultDef(
         "stream", description="stream cut mid-answer: no finish, no [DONE]"
     ),
@@ -151,12 +158,23 @@ class FaultSpec:
     times: int | None = None
     ident: str | None = None
 
-    def seconds(self, default: float) -> float:
-        """``arg`` as seconds."""
+    def number(self, default: float, most: float) -> float:
+        """``arg`` as a number in ``[0, most]``; ``default`` when absent or not a number.
+
+        A fault's argument comes from a request (or a script): ``keepalive:1e12`` or
+        ``stall:nan`` must not freeze or crash the server that every other test shares.
+        """
         try:
-            return max(float(self.arg), 0.0) if self.arg else default
+            value = float(self.arg) if self.arg else default
         except ValueError:
             return default
+        if not math.isfinite(value):
+            return default if math.isnan(value) else most
+        return min(max(value, 0.0), most)
+
+    def seconds(self, default: float) -> float:
+        """``arg`` as seconds, at most :data:`MOST_SECONDS`."""
+        return self.number(default, MOST_SECONDS)
 
 
 def lookup(name: str) -> FaultDef | None:
@@ -168,6 +186,8 @@ def lookup(name: str) -> FaultDef | None:
         return None
     shape: Shape = "modelslab" if match.group(1) == "ml" else "string"
     status = int(match.group(2))
+    if not 200 <= status <= 599:  # no HTTP server can answer ``ml-999`` (or a 1xx as final)
+        return None
     return FaultDef("error", status, shape, f"Simulated error {status}.")
 
 

@@ -286,6 +286,8 @@ def load_script(path: str | Path) -> ScriptedEngine:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ScriptError(f"{path}: not a JSON file ({error}).") from None
+    except RecursionError:  # nested deeper than the parser can follow: no reply looks so
+        raise ScriptError(f"{path}: nested too deeply to be a list of replies.") from None
     if not isinstance(data, list):
         raise ScriptError(f"{path}: expected a JSON list of replies, got {type(data).__name__}.")
     replies: list[Reply] = []
