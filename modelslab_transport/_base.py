@@ -219,10 +219,15 @@ class BaseClient(ContextLookup):
         headers = config.headers(call.path, stream=call.stream, json_body=call.body is not None)
         content: bytes | None = None
         if call.body is not None:
+            problem = None
             try:
                 content = _encode_json(config.finish_body(call.body)).encode()
             except (TypeError, ValueError) as exc:
-                raise ConfigurationError(f"The request is not JSON-serializable: {exc}") from None
+                problem = str(exc)
+            if problem is not None:  # raised outside the handler: see below
+                # A UnicodeEncodeError holds the whole body (``.object``), the key too when it
+                # travels in the body; as the new error's context it would ride along.
+                raise ConfigurationError(f"The request is not JSON-serializable: {problem}")
         url = config.url(call.path)
         logger.debug("%s %s (stream=%s)", call.method, url, call.stream)
         timeout = call.timeout if timeout is None else timeout

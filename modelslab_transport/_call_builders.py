@@ -17,6 +17,7 @@ from ._chat_request import check_streamable
 from ._config import ClientConfig
 from ._constants import CHAT_COMPLETIONS_PATH, COUNT_TOKENS_PATH, MESSAGES_PATH, MODELS_PATH
 from ._errors import ConfigurationError
+from ._reasoning import check_reasoning_values
 from ._stream import deltas_from_completion
 from ._types import JSON, ApiFormat, ChatRequest
 from ._validate import check_deadline, check_request_shape, check_sampling, shown
@@ -43,6 +44,7 @@ def chat_call(
     parse: Callable[[Any], Any]
     check_request_shape(request)
     check_sampling(request)
+    check_reasoning_values(request.get("reasoning_effort"), request.get("thinking"))
     if stream:
         check_streamable(request)
     if api_format == "openai":
@@ -93,6 +95,7 @@ def count_call(config: ClientConfig, request: ChatRequest) -> Call:
     """A call counting the input tokens of ``request`` (the Messages endpoint's count)."""
     check_request_shape(request)
     check_sampling(request)
+    check_reasoning_values(request.get("reasoning_effort"), request.get("thinking"))
     body = _anthropic_request.build_count_body(request)
     call = Call(
         "POST",

@@ -106,6 +106,7 @@ _call_kwargs = st.fixed_dictionaries(
 )  # fmt: skip
 
 
+@pytest.mark.timeout(120 + EXAMPLES)  # a larger example count takes longer, never forever
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -143,3 +143,27 @@ def test_a_used_model_with_injected_clients_pickles_without_them(cls: Any) -> No
     # A copy in the same process shares the caller's client: modelslab.test only answers
     # through it.
     assert ask(copy.deepcopy(model)) == ask(model)
+
+
+def _raw(**settings: Any) -> mt.ModelsLabClient:
+    http = httpx.Client(transport=httpx.MockTransport(ok))
+    return mt.ModelsLabClient(KEY, base_url=URL, http_client=http, max_retries=0, **settings)
+
+
+def test_a_body_that_cannot_be_encoded_does_not_carry_the_key_along() -> None:
+    # The encoder's UnicodeEncodeError holds the whole body, the key included when it travels
+    # in the body: it must not ride along as the refusal's context (a random harness run).
+    request = {"model": "m", "messages": [{"role": "user", "content": "\ud800"}], "stop": KEY}
+    with pytest.raises(mt.ConfigurationError) as caught:
+        _raw(key_in_body=True).chat(request)
+    assert "surrogates not allowed" in str(caught.value)
+    assert KEY not in exception_texts(caught.value)
+
+
+@pytest.mark.parametrize("thinking", [False, "enabled", {"type": "enabled"}, ["x"]])
+def test_a_raw_client_refuses_a_malformed_thinking_before_any_io(thinking: Any) -> None:
+    # Was a raw TypeError from the body builder (a random harness run found it).
+    request = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    for api_format in ("openai", "anthropic"):
+        with pytest.raises(mt.ConfigurationError, match="thinking must be"):
+            _raw().chat({**request, "thinking": thinking}, api_format=api_format)
