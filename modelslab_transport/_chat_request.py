@@ -25,6 +25,7 @@ same conversation:
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -265,7 +266,13 @@ def _check_tool_names(tools: Sequence[ToolSpec]) -> None:
 def _named(name: Any, tools: Sequence[ToolSpec]) -> ToolChoice:
     names = [_tool_name(t) for t in tools]
     if name not in names:
-        raise ConfigurationError(f"tool_choice {name!r} is not one of the tools given: {names}.")
+        # The tools' names, never the value: a string where a choice belongs may be the key.
+        near = difflib.get_close_matches(name, names, n=1) if isinstance(name, str) else []
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        got = f"a str of {len(name)} characters" if isinstance(name, str) else shown(name)
+        raise ConfigurationError(
+            f"tool_choice names none of the tools given{hint}: got {got}; the tools: {names}."
+        )
     return {"type": "function", "function": {"name": name}}
 
 

@@ -136,8 +136,21 @@ def test_a_lone_required_tool_is_named(tools: list[ToolSpec], parallel: Any, exp
 
 
 def test_a_named_tool_must_be_offered() -> None:
-    with pytest.raises(ConfigurationError, match="'nope' is not one of the tools given"):
+    with pytest.raises(ConfigurationError, match="names none of the tools given") as caught:
         build_chat_request(MODEL, MESSAGES, {"tools": TOOLS, "tool_choice": "nope"})
+    # Never the value itself: a string where a choice belongs may be the key.
+    assert "nope" not in str(caught.value)
+    assert "a str of 4 characters" in str(caught.value)
+
+
+def test_a_misspelt_tool_choice_gets_the_nearest_tool() -> None:
+    name = _tool_name_of(TOOLS[0])
+    with pytest.raises(ConfigurationError, match=f"did you mean '{name}'"):
+        build_chat_request(MODEL, MESSAGES, {"tools": TOOLS, "tool_choice": name + "x"})
+
+
+def _tool_name_of(tool: Any) -> str:
+    return str(tool["function"]["name"])
 
 
 # -------------------------------------------------------------------------- capabilities
