@@ -44,7 +44,7 @@ def chat_call(
     parse: Callable[[Any], Any]
     check_request_shape(request)
     check_sampling(request)
-    check_reasoning_values(request.get("reasoning_effort"), request.get("thinking"))
+    check_reasoning_values(None, request.get("thinking"))  # the body builders read it
     if stream:
         check_streamable(request)
     if api_format == "openai":
@@ -95,7 +95,7 @@ def count_call(config: ClientConfig, request: ChatRequest) -> Call:
     """A call counting the input tokens of ``request`` (the Messages endpoint's count)."""
     check_request_shape(request)
     check_sampling(request)
-    check_reasoning_values(request.get("reasoning_effort"), request.get("thinking"))
+    check_reasoning_values(None, request.get("thinking"))  # the body builders read it
     body = _anthropic_request.build_count_body(request)
     call = Call(
         "POST",

@@ -230,9 +230,9 @@ def resolve_tool_choice(choice: Any, tools: Sequence[ToolSpec]) -> ToolChoice | 
             return _named(choice.get("name"), tools)
         if kind in ("auto", "any", "none"):
             return resolve_tool_choice(kind, tools)
-    raise ConfigurationError(
-        f"Unsupported tool_choice {choice!r}: use 'auto', 'none', 'required' (or 'any'), "
-        "a tool's name, or {'type': 'function', 'function': {'name': ...}}."
+    raise ConfigurationError(  # the value's type only: it may hold the key
+        f"Unsupported tool_choice ({shown(choice)}): use 'auto', 'none', 'required' (or "
+        "'any'), a tool's name, or {'type': 'function', 'function': {'name': ...}}."
     )
 
 
