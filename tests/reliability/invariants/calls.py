@@ -27,6 +27,7 @@ import modelslab_transport as mt
 from langchain_modelslab import ChatModelsLab
 from llama_index_modelslab import HashEmbedding, ModelsLabLLM
 from modelslab_transport.check import run_battery
+from modelslab_transport.check._probes import probes_for  # the battery, to bound its time
 
 from .behaviours import KEY, MODEL, TEXT, TOKENS
 from .env import Env
@@ -216,6 +217,11 @@ def routed(run: Callable[[Env], Awaitable[str]]) -> Callable[[Env], Awaitable[st
         return f"sent outside the route: {stray}" if stray else answer
 
     return inside
+
+
+# One call per probe (a correct server gets one request each), each bounded by the deadline:
+# a server failing every call, retried to the deadline, costs the battery that much.
+BATTERY_CALLS = len(probes_for(["openai", "anthropic"]))
 
 
 def check_battery(env: Env) -> str:

@@ -183,7 +183,7 @@ async def run_checked(
             )
             assert KEY not in "\n".join(logs.texts), f"{where}: key in a log record"
             assert tally.open == 0, f"{where}: {tally.open} responses left open"
-            limit = _deadline(env.settings)
+            limit = _deadline(env.settings) * surface.calls  # one deadline per call it makes
             assert took <= limit + DEADLINE_SLACK, f"{where}: took {took:.2f} s, deadline {limit}"
             if surface.is_async:
                 assert stall < STALL_LIMIT, f"{where}: event loop stalled {stall:.3f} s"

@@ -32,6 +32,7 @@ class Surface:
     expect: str = TEXT
     is_async: bool = False
     formats: tuple[str, ...] = BOTH  # the api_format values it runs with (raw clients: one)
+    calls: int = 1  # the most calls it makes, each bounded by the deadline
 
 
 def sync(fn: Callable[[Env], Any]) -> Run:
@@ -132,7 +133,7 @@ SURFACES: list[Surface] = [
     S("araw.list_models", aio(lambda e: _first_model(e.araw().list_models())), MODEL, A, ONE),
     S("route.raw.chat", c.routed(sync(lambda e: e.raw().chat(e.request())["text"])), formats=ONE),
     S("route.araw.stream_chat", c.routed(aio(lambda e: _astream_raw(e.araw().stream_chat(e.request())))), is_async=A, formats=ONE),  # noqa: E501
-    S("check.run_battery", sync(c.check_battery), formats=ONE),
+    S("check.run_battery", sync(c.check_battery), formats=ONE, calls=c.BATTERY_CALLS),
     S("lc.invoke", sync(lambda e: e.lc().invoke(e.prompt, **e.adapter_kwargs()).text)),
     S("lc.ainvoke", aio(lambda e: _text(e.lc().ainvoke(e.prompt, **e.adapter_kwargs()))), is_async=A),  # noqa: E501
     S("lc.stream", sync(_stream_lc)),
