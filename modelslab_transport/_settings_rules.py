@@ -63,6 +63,13 @@ _CLIENT_ONLY = (frozenset(CLIENT_SETTINGS) - PER_CALL_ALLOWED) | {
 }
 
 
+# The OpenAI SDK's per-request options: LangChain and LlamaIndex users pass them per call
+# expecting headers or a query string, and as unknown names they would go into the JSON body
+# (headers that may hold credentials, sent where a server may log or echo them).
+_SDK_OPTIONS = frozenset({"extra_headers", "extra_query"})
+_REFUSED_PER_CALL = _CLIENT_ONLY | _SDK_OPTIONS
+
+
 def check_setting_names(owner: str, given: Iterable[str], known: Iterable[str]) -> None:
     """Refuse a constructor argument ``owner`` does not declare.
 
@@ -117,7 +124,7 @@ def check_call_settings(call: Mapping[str, Any]) -> None:
     extra = call.get("extra_body")
     # Checked on every layer of every call: the usual layer (none of these names) returns at once.
     if (
-        _CLIENT_ONLY.isdisjoint(call)
+        _REFUSED_PER_CALL.isdisjoint(call)
         and "key" not in call
         and (extra is None or (type(extra) is dict and "key" not in extra))
     ):
@@ -127,6 +134,12 @@ def check_call_settings(call: Mapping[str, Any]) -> None:
             f"{name} is a setting of the model, not of one call: set it on the model, or "
             f"call a copy (model.model_copy(update={{{name!r}: ...}})). Per call, only "
             "timeout and deadline are honoured."
+        )
+    for name in sorted(_SDK_OPTIONS.intersection(call)):
+        raise ConfigurationError(
+            f"{name} is an OpenAI SDK request option, which this model does not take per call "
+            "(it would be sent as a body field): set default_headers on the model, or call a "
+            "copy (model.model_copy(update={'default_headers': {...}}))."
         )
     check_body_key("the call's arguments", call)
     check_body_key("extra_body", extra)

@@ -184,6 +184,20 @@ def test_a_client_setting_per_call_is_refused_before_any_request(call: str, name
     assert recorder.requests == []
 
 
+@pytest.mark.parametrize("name", ["extra_headers", "extra_query"])
+@pytest.mark.parametrize("call", list(CALLS))
+def test_an_sdk_request_option_per_call_is_refused_not_sent_in_the_body(
+    call: str, name: str
+) -> None:
+    # ChatOpenAI/OpenAILike users pass these per call; as unknown names they went into the
+    # JSON body, headers that may hold credentials included.
+    recorder = Recorder()
+    model = build(framework_of(call), recorder, api_key=KEY)
+    with pytest.raises(ConfigurationError, match=f"{name} is an OpenAI SDK request option"):
+        run(CALLS[call](model, **{name: {"x-team-token": "t-123"}}))
+    assert recorder.requests == []
+
+
 @pytest.mark.parametrize("call", ["lc invoke", "li chat", "li astream_chat"])
 def test_timeout_and_deadline_per_call_are_still_honoured(call: str) -> None:
     recorder = Recorder()
