@@ -44,7 +44,6 @@ from ._errors import (
 from ._log_redaction import guard_secret
 from ._retry import decide_for_error
 from ._types import JSON, ApiFormat, ChatRequest
-from ._validate import check_deadline
 
 __all__ = ["BaseClient"]
 
@@ -173,8 +172,7 @@ class BaseClient(ContextLookup):
 
         ``deadline`` is that of the call that needs the answer (``None``: the client's).
         """
-        chosen = self._config.deadline if deadline is None else check_deadline(deadline)
-        return self._models_call(deadline=lookup_deadline(chosen))
+        return self._models_call(deadline=lookup_deadline(self.call_deadline(deadline=deadline)))
 
     @staticmethod
     def _start(call: Call) -> float | None:

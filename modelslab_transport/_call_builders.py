@@ -42,9 +42,7 @@ def chat_call(
     """
     accepts: Callable[[Any], bool]
     parse: Callable[[Any], Any]
-    check_request_shape(request)
-    check_sampling(request)
-    check_reasoning_values(None, request.get("thinking"))  # the body builders read it
+    _check_request(request)
     if stream:
         check_streamable(request)
     if api_format == "openai":
@@ -93,9 +91,7 @@ def messages_call(
 
 def count_call(config: ClientConfig, request: ChatRequest) -> Call:
     """A call counting the input tokens of ``request`` (the Messages endpoint's count)."""
-    check_request_shape(request)
-    check_sampling(request)
-    check_reasoning_values(None, request.get("thinking"))  # the body builders read it
+    _check_request(request)
     body = _anthropic_request.build_count_body(request)
     call = Call(
         "POST",
@@ -125,6 +121,17 @@ def models_call(
         parse_models,
         config.deadline if deadline is None else deadline,
     )
+
+
+def _check_request(request: ChatRequest) -> None:
+    """Check what a request must meet before its body is built.
+
+    Its shape, its sampling fields, and the shape of ``thinking``, which the body builders
+    read (each raises ``ConfigurationError``).
+    """
+    check_request_shape(request)
+    check_sampling(request)
+    check_reasoning_values(None, request.get("thinking"))
 
 
 def call_deadline(

@@ -188,6 +188,12 @@ def wire_thinking(request: Mapping[str, Any], max_tokens: int) -> dict[str, Any]
     return dict(thinking)
 
 
+def _thinking_enabled(body: Mapping[str, Any]) -> bool:
+    """Whether a Messages body (as built so far) has thinking enabled."""
+    thinking = body.get("thinking")
+    return isinstance(thinking, Mapping) and thinking.get("type") == "enabled"
+
+
 MIN_THINKING_TOP_P = 0.95
 """The lowest ``top_p`` the Messages format takes while thinking is enabled."""
 
@@ -207,8 +213,7 @@ def check_thinking_sampling(request: Mapping[str, Any], body: Mapping[str, Any])
     Raises:
         ConfigurationError: Thinking is enabled and one of those is set outside that range.
     """
-    thinking = body.get("thinking")
-    if not isinstance(thinking, Mapping) or thinking.get("type") != "enabled":
+    if not _thinking_enabled(body):
         return
     temperature, top_k, top_p = body.get("temperature"), body.get("top_k"), body.get("top_p")
     if temperature is not None and temperature != 1:
@@ -242,9 +247,8 @@ def unforce_tool_choice(body: dict[str, Any]) -> None:
     is dropped rather than refused, so structured output by tool calling still runs: the
     model is asked, not forced. A ``disable_parallel_tool_use`` stays, on ``auto``.
     """
-    thinking = body.get("thinking")
     choice = body.get("tool_choice")
-    if not isinstance(thinking, Mapping) or thinking.get("type") != "enabled":
+    if not _thinking_enabled(body):
         return
     if not isinstance(choice, Mapping) or choice.get("type") not in ("any", "tool"):
         return

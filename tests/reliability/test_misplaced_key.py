@@ -146,8 +146,7 @@ def test_a_used_model_with_injected_clients_pickles_without_them(cls: Any) -> No
 
 
 def _raw(**settings: Any) -> mt.ModelsLabClient:
-    http = httpx.Client(transport=httpx.MockTransport(ok))
-    return mt.ModelsLabClient(KEY, base_url=URL, http_client=http, max_retries=0, **settings)
+    return mt.ModelsLabClient(KEY, base_url=URL, http_client=_http, max_retries=0, **settings)
 
 
 def test_a_body_that_cannot_be_encoded_does_not_carry_the_key_along() -> None:
