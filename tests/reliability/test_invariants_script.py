@@ -15,6 +15,7 @@ Adding a call style is one line in ``_CALLS``; the replies' hostile values are `
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -26,9 +27,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from llama_index.core.llms import ChatMessage
 
 import modelslab_transport as mt
 from langchain_modelslab import ChatModelsLab
+from llama_index_modelslab import ModelsLabLLM
 from modelslab_local import FAULTS, ScriptedEngine, ScriptError, load_script, start_server
 from modelslab_local.__main__ import main
 
@@ -181,13 +184,35 @@ def _lc_invoke(base_url: str, key: str) -> tuple[str, list[str]]:
     return message.text, sorted(str(call["name"]) for call in calls)
 
 
+async def _araw_stream(base_url: str, key: str) -> tuple[str, list[str]]:
+    request = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}
+    text, names = "", []
+    async with (
+        mt.AsyncModelsLabClient(**_client_kwargs(base_url, key)) as client,
+        await client.stream_chat(request) as stream,
+    ):
+        async for delta in stream:
+            text += delta.get("text") or ""
+            names += [c["name"] for c in delta.get("tool_calls") or [] if c.get("name")]
+    return text, names
+
+
+def _li_chat(base_url: str, key: str) -> tuple[str, list[str]]:
+    llm = ModelsLabLLM(model=MODEL, **_client_kwargs(base_url, key))
+    response = llm.chat([ChatMessage(role="user", content="hi")])
+    calls = response.message.additional_kwargs.get("tool_calls") or []
+    return response.message.content or "", [call["function"]["name"] for call in calls]
+
+
 Call = Callable[[str, str], tuple[str, list[str]]]
 # One line per call style.
 _CALLS: dict[str, Call] = {
     "raw.chat": _raw_chat,
     "raw.stream_chat": _raw_stream,
     "raw.messages": _raw_messages,
+    "araw.stream_chat": lambda url, key: asyncio.run(_araw_stream(url, key)),
     "lc.invoke": _lc_invoke,
+    "li.chat": _li_chat,
 }
 
 
